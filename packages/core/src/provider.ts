@@ -146,3 +146,15 @@ export interface ProviderEntry {
   summary: string;
   load(): Promise<Provider | { default: Provider }>;
 }
+
+/**
+ * Where the engine keeps cached token values when the user picks a store other than files
+ * (`--cache keychain`). Metadata (expiry, who was served) stays in the file cache; only the
+ * secret value moves. A package exports it as `tokenStore`.
+ */
+export interface TokenStore {
+  name: string;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
