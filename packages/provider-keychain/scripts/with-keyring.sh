@@ -1,0 +1,49 @@
+#!/bin/sh
+# Runs a command inside a private D-Bus session with a real, unlocked gnome-keyring (Linux tests).
+#
+# Usage: packages/provider-keychain/scripts/with-keyring.sh <command> [args...]
+# Installs gnome-keyring, dbus-x11 and libsecret-tools when missing (Debian/Ubuntu, needs root or
+# sudo), then starts `dbus-run-session`, unlocks a fresh keyring under a throw-away HOME so the
+# user's own keyring is never touched, and runs the command with that session's bus address.
+set -eu
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 <command> [args...]" >&2
+  exit 2
+fi
+
+missing=""
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+command -v dbus-launch >/dev/null 2>&1 || missing="$missing dbus-x11"
+command -v secret-tool >/dev/null 2>&1 || missing="$missing libsecret-tools"
+command -v dbus-run-session >/dev/null 2>&1 || missing="$missing dbus"
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # Only refresh the package lists when apt has never fetched them (an `apt-get update` costs seconds).
+  if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
+    $sudo apt-get update -qq
+  fi
+  # shellcheck disable=SC2086 # the list is meant to split into words
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+    || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
+fi
+
+# A throw-away HOME and runtime dir: the daemon creates its "login" keyring (the default
+# collection) there, unlocked with the password piped to --unlock.
+keyring_home="$(mktemp -d "${TMPDIR:-/tmp}/claude-key-keyring.XXXXXX")"
+chmod 700 "$keyring_home"
+trap 'rm -rf "$keyring_home"' EXIT INT TERM
+mkdir -p -m 700 "$keyring_home/runtime"
+
+HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$keyring_home/data" \
+  dbus-run-session -- sh -c '
+    # --replace in case a daemon auto-started by D-Bus activation got there first.
+    started="$(printf "%s" "claude-key-test" | gnome-keyring-daemon --replace --unlock --daemonize --components=secrets 2>/dev/null)" \
+      || { echo "with-keyring: gnome-keyring-daemon did not start" >&2; exit 1; }
+    eval "$started"
+    export GNOME_KEYRING_CONTROL
+    # Lets a test suite know it is inside this session (and may re-run itself here otherwise).
+    export CLAUDE_KEY_KEYRING_SESSION=1
+    exec "$@"
+  ' with-keyring "$@"

@@ -1,0 +1,22 @@
+// @claude-key/provider-keychain: a token stored in the OS keychain, plus the `--cache keychain` token store.
+import { ConfigError, defineProvider } from '@claude-key/core';
+import { entryOptions } from './options.js';
+import { describe, requireEntry } from './keyring.js';
+import { deleteCommand, setCommand } from './commands.js';
+
+export { tokenStore, CACHE_SERVICE } from './token-store.js';
+
+export default defineProvider({
+  name: 'keychain',
+  summary: 'A secret from the OS keychain (macOS Keychain, Windows Credential Manager, Linux Secret Service)',
+  options: entryOptions,
+  examples: ['claude-key keychain --service anthropic --account work'],
+  commands: { set: setCommand, delete: deleteCommand },
+  async fetch(options, ctx) {
+    const token = (await requireEntry(options, ctx.signal)).trim();
+    // Entries written by other tools (secret-tool, Keychain Access) may hold anything.
+    if (token.length === 0) throw new ConfigError(`the keychain entry ${describe(options)} is empty`);
+    if (/[\r\n]/.test(token)) throw new ConfigError(`the keychain entry ${describe(options)} holds several lines; a token is one line`);
+    return { token, meta: { service: options.service, account: options.account } };
+  },
+});

@@ -1,0 +1,205 @@
+// Tests the keychain provider, its commands and the token store against a real OS keychain
+// (on Linux: gnome-keyring in a private D-Bus session, cross-checked with libsecret's secret-tool).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, isClaudeKeyError, type CommandIO, type ClaudeKeyError } from '@claude-key/core';
+import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
+import keychain, { tokenStore, CACHE_SERVICE } from './index.js';
+
+const thisFile = fileURLToPath(import.meta.url);
+const withKeyring = fileURLToPath(new URL('../scripts/with-keyring.sh', import.meta.url));
+const indexFile = fileURLToPath(new URL('./index.ts', import.meta.url));
+const tsxArgs = ['--conditions=source', '--import', 'tsx'];
+
+// A unique service per run, so a rerun never sees the leftovers of a crashed one.
+const SERVICE = `claude-key-test-${process.pid}`;
+
+function io(secret: string): CommandIO & { out: string[] } {
+  const out: string[] = [];
+  return {
+    out,
+    stdout: (text) => out.push(text),
+    stderr: (text) => out.push(text),
+    // What the core's readSecret returns for `printf '<secret>\n' | claude-key keychain set ...`.
+    readSecret: async () => secret,
+    isInteractive: false,
+    env: {},
+    signal: new AbortController().signal,
+    context: createTestContext(),
+  };
+}
+
+/** libsecret's own client: the value gnome-keyring holds for service/account, or undefined. */
+function secretToolLookup(service: string, account: string): string | undefined {
+  const result = spawnSync('secret-tool', ['lookup', 'service', service, 'username', account], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout : undefined;
+}
+
+/** This environment minus everything that points at the test keyring session. */
+function outsideKeyringSession(): NodeJS.ProcessEnv {
+  const { DBUS_SESSION_BUS_ADDRESS: _bus, GNOME_KEYRING_CONTROL: _control, ...env } = process.env;
+  return env;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ClaudeKeyError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(isClaudeKeyError(err), `expected a ClaudeKeyError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+/** Runs a fetch in a child process with the given environment; returns the error it reported. */
+function fetchInChild(env: NodeJS.ProcessEnv, options: { service: string; account: string }) {
+  const script = `
+    import provider from ${JSON.stringify(indexFile)};
+    import { createTestContext } from '@claude-key/core/testing';
+    try { await provider.fetch(${JSON.stringify(options)}, createTestContext()); console.log(JSON.stringify({ ok: true })); }
+    catch (err) { console.log(JSON.stringify({ code: err.code, exitCode: err.exitCode, line: err.line })); }`;
+  const result = spawnSync(process.execPath, [...tsxArgs, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env,
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { ok?: true; code?: string; exitCode?: number; line?: string };
+}
+
+if (process.platform === 'linux' && process.env.CLAUDE_KEY_KEYRING_SESSION !== '1') {
+  // Outside the private keyring session: re-run this file inside one, never against the user's keyring.
+  test('the keychain suite passes against a real gnome-keyring (via scripts/with-keyring.sh)', (t) => {
+    // NODE_TEST_CONTEXT would make the inner runner skip the file instead of running it.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const result = spawnSync(withKeyring, [process.execPath, ...tsxArgs, '--test', thisFile], { env, encoding: 'utf8' });
+    const failure = `inner run:\n${result.stdout}\n${result.stderr}`;
+    assert.equal(result.status, 0, failure);
+    assert.match(result.stdout, /^# pass [1-9]/m, failure);
+    assert.match(result.stdout, /^# fail 0$/m, failure);
+    for (const line of result.stdout.split('\n').filter((l) => /^(not )?ok \d+ /.test(l))) t.diagnostic(line);
+  });
+} else {
+  test('set stores the stdin value (minus its newline) where libsecret finds it, and fetch returns it', async () => {
+    const entry = { service: SERVICE, account: 'set-and-fetch' };
+    const cmd = io('sk-ant-keychain-1\n');
+    await keychain.commands!.set!.run(entry, cmd);
+    assert.equal(secretToolLookup(entry.service, entry.account), 'sk-ant-keychain-1');
+    const credential = await keychain.fetch(entry, createTestContext());
+    assert.equal(credential.token, 'sk-ant-keychain-1');
+    assert.equal(credential.expiresAt, undefined);
+    assert.ok(!cmd.out.join('').includes('sk-ant-keychain-1'), 'the command must not echo the secret');
+  });
+
+  test('fetch reads an entry written by secret-tool (the same Secret Service attributes)', async () => {
+    execFileSync('secret-tool', ['store', '--label', 'written by secret-tool', 'service', SERVICE, 'username', 'from-libsecret'], {
+      input: 'sk-ant-from-libsecret',
+    });
+    const credential = await keychain.fetch({ service: SERVICE, account: 'from-libsecret' }, createTestContext());
+    assert.equal(credential.token, 'sk-ant-from-libsecret');
+  });
+
+  test('set takes the value only from stdin or the prompt: its options are service and account alone', () => {
+    assert.deepEqual(Object.keys(keychain.commands!.set!.options.shape), ['service', 'account']);
+    assert.equal(keychain.commands!.set!.options.safeParse({ service: 's', account: 'a', value: 'x' }).data?.value, undefined);
+  });
+
+  test('set refuses an empty value and stores nothing', async () => {
+    const entry = { service: SERVICE, account: 'empty' };
+    const err = await rejection(keychain.commands!.set!.run(entry, io('\n')));
+    assert.equal(err.exitCode, ExitCode.usage);
+    assert.equal(secretToolLookup(entry.service, entry.account), undefined);
+  });
+
+  test('delete removes the entry; deleting it again is NotFoundError', async () => {
+    const entry = { service: SERVICE, account: 'to-delete' };
+    await keychain.commands!.set!.run(entry, io('sk-ant-delete-me'));
+    assert.equal(secretToolLookup(entry.service, entry.account), 'sk-ant-delete-me');
+    await keychain.commands!.delete!.run(entry, io(''));
+    assert.equal(secretToolLookup(entry.service, entry.account), undefined);
+    const err = await rejection(keychain.commands!.delete!.run(entry, io('')));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.match(err.line, /to-delete/);
+  });
+
+  test('a missing entry is NotFoundError naming service and account, with the command that stores it', async () => {
+    const err = await rejection(keychain.fetch({ service: SERVICE, account: 'never-stored' }, createTestContext()));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.match(err.line, new RegExp(`service "${SERVICE}" account "never-stored"`));
+    assert.match(err.line, /claude-key keychain set --service \S+ --account never-stored/);
+  });
+
+  test('an entry holding several lines is refused instead of printed as a broken token', async () => {
+    execFileSync('secret-tool', ['store', '--label', 'multi-line', 'service', SERVICE, 'username', 'multi'], { input: 'line-1\nline-2' });
+    const err = await rejection(keychain.fetch({ service: SERVICE, account: 'multi' }, createTestContext()));
+    assert.equal(err.code, 'CONFIG');
+    assert.ok(!err.line.includes('line-1'));
+  });
+
+  test('tokenStore keeps cache values under the claude-key-cache service, keyed by cache key', async () => {
+    const key = `profile-default-${process.pid}`;
+    assert.equal(await tokenStore.get(key), undefined);
+    await tokenStore.set(key, 'cached-token-1');
+    assert.equal(await tokenStore.get(key), 'cached-token-1');
+    assert.equal(secretToolLookup(CACHE_SERVICE, key), 'cached-token-1');
+    await tokenStore.set(key, 'cached-token-2');
+    assert.equal(await tokenStore.get(key), 'cached-token-2');
+    await tokenStore.delete(key);
+    assert.equal(await tokenStore.get(key), undefined);
+    await tokenStore.delete(key); // deleting a missing cache value is not an error
+  });
+
+  test('the provider honours the contract', async () => {
+    execFileSync('secret-tool', ['store', '--label', 'contract', 'service', SERVICE, 'username', 'contract'], { input: 'sk-ant-contract' });
+    const credential = await checkProviderContract(keychain, {
+      valid: { options: { service: SERVICE, account: 'contract' } },
+      invalid: { service: '', account: 'a' },
+      failing: { options: { service: SERVICE, account: 'absent' } },
+    });
+    assert.equal(credential.token, 'sk-ant-contract');
+  });
+
+  if (process.platform === 'linux') {
+    test('without a D-Bus session the error says no keychain is reachable and how to fix it', () => {
+      const result = fetchInChild(outsideKeyringSession(), { service: SERVICE, account: 'set-and-fetch' });
+      assert.equal(result.code, 'UNREACHABLE');
+      assert.equal(result.exitCode, ExitCode.unreachable);
+      assert.match(result.line!, /DBUS_SESSION_BUS_ADDRESS is not set/);
+      assert.match(result.line!, /gnome-keyring.*dbus-run-session.*--cache file/);
+      assert.ok(!result.line!.includes('sk-ant-keychain-1'));
+    });
+
+    test('a bus address nobody answers on is reported as unreachable too', () => {
+      const result = fetchInChild({ ...outsideKeyringSession(), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/claude-key-bus' }, { service: SERVICE, account: 'x' });
+      assert.equal(result.code, 'UNREACHABLE');
+      assert.match(result.line!, /not answering/);
+    });
+
+    test('a Secret Service without an unlocked default keyring is reported with the fix', () => {
+      // A fresh bus and HOME: D-Bus activation starts gnome-keyring, which has no login keyring there.
+      const home = mkdtempSync(join(tmpdir(), 'claude-key-nokeyring-'));
+      try {
+        const script = `
+          import { tokenStore } from ${JSON.stringify(indexFile)};
+          try { await tokenStore.set('k', 'v'); console.log(JSON.stringify({ ok: true })); }
+          catch (err) { console.log(JSON.stringify({ code: err.code, line: err.line })); }`;
+        const result = spawnSync('dbus-run-session', ['--', process.execPath, ...tsxArgs, '--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          env: { ...outsideKeyringSession(), HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home },
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+        });
+        const answer = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { code?: string; line?: string };
+        assert.equal(answer.code, 'UNREACHABLE', result.stderr);
+        assert.match(answer.line!, /no default keyring collection/);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+  }
+}
