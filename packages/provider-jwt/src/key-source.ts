@@ -1,5 +1,5 @@
 // Finds the signing key for a mint: a --key reference, a kid in the local key set, or its active key.
-import { isClaudeKeyError, NotFoundError, type ProviderContext } from '@claude-key/core';
+import { ConfigError, isClaudeKeyError, NotFoundError, type ProviderContext } from '@claude-key/core';
 import { loadKeySet, pickKey } from './key-set.js';
 import { parsePrivateKey, type SigningAlgorithm, type SigningKey } from './signing-key.js';
 
@@ -30,6 +30,9 @@ export async function resolveSigningKey(choice: KeyChoice, ctx: ProviderContext)
   const set = await loadKeySet(choice.keysDir);
   const stored = pickKey(set, choice.keysDir, choice.kid);
   const origin = `key "${stored.kid}" of the local key set`;
-  const text = stored.privateJwk ? JSON.stringify(stored.privateJwk) : await readSecretRef(ctx, stored.privateRef ?? '', origin);
+  if (!stored.privateJwk && !stored.privateRef) {
+    throw new ConfigError(`${origin} in ${choice.keysDir} has no private key`, { hint: 'activate another key, or run `claude-key jwt keygen`' });
+  }
+  const text = stored.privateJwk ? JSON.stringify(stored.privateJwk) : await readSecretRef(ctx, stored.privateRef!, origin);
   return { key: await parsePrivateKey(text, origin, { kid: stored.kid, alg: stored.alg }), source: stored.privateRef ? 'keychain' : 'key-set' };
 }
