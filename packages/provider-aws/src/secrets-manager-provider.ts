@@ -1,0 +1,58 @@
+// The `aws` provider: reads a token from AWS Secrets Manager with GetSecretValue.
+import { z } from 'zod';
+import { defineProvider } from '@claude-key/core';
+import { toClaudeKeyError } from './aws-errors.js';
+import { AWS_ENV, awsConnectionOptions, clientSettings } from './client-config.js';
+import { secretToToken } from './secret-value.js';
+
+const options = z.object({
+  secretId: z.string().min(1).max(2048).describe('Secret name or ARN'),
+  jsonKey: z.string().min(1).optional().describe('Print this field of a JSON secret instead of the whole value'),
+  versionStage: z.string().min(1).max(256).optional().describe('Staging label to read (default AWSCURRENT)'),
+  versionId: z.string().min(32).max(64).optional().describe('Exact version id to read'),
+  ...awsConnectionOptions,
+});
+
+export const secretsManagerProvider = defineProvider({
+  name: 'aws',
+  summary: 'Read the token from AWS Secrets Manager',
+  options,
+  positional: 'secretId',
+  examples: [
+    'claude-key aws --secret-id prod/anthropic-api-key',
+    'claude-key aws --secret-id prod/llm --json-key apiKey --region eu-west-1',
+    'claude-key aws --secret-id prod/llm --aws-profile corp-sso --version-stage AWSPREVIOUS',
+  ],
+  env: [...AWS_ENV, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'],
+  async fetch(opts, ctx) {
+    const label = `secret "${opts.secretId}"`;
+    const site = { service: 'Secrets Manager', subject: label, ...(opts.awsProfile ? { awsProfile: opts.awsProfile } : {}) };
+    try {
+      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const client = new SecretsManagerClient(clientSettings(opts, ctx));
+      try {
+        const answer = await client.send(
+          new GetSecretValueCommand({
+            SecretId: opts.secretId,
+            ...(opts.versionStage ? { VersionStage: opts.versionStage } : {}),
+            ...(opts.versionId ? { VersionId: opts.versionId } : {}),
+          }),
+          { abortSignal: ctx.signal },
+        );
+        const { token, encoding } = secretToToken(answer, opts.jsonKey, label);
+        return {
+          token,
+          meta: {
+            ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
+            ...(answer.VersionStages?.length ? { versionStages: answer.VersionStages.join(',') } : {}),
+            ...(answer.SecretBinary !== undefined ? { binaryEncoding: encoding } : {}),
+          },
+        };
+      } finally {
+        client.destroy();
+      }
+    } catch (err) {
+      throw toClaudeKeyError(err, site);
+    }
+  },
+});
