@@ -17,6 +17,10 @@ export function parseKeychainRef(ref: string): { service: string; account: strin
   return match ? { service: match[1]!, account: match[2]! } : undefined;
 }
 
+// Pinned to the Secret Service on Linux, like the keychain provider that reads it back: the binding would
+// otherwise fall back to the kernel keyring, which forgets the key at logout. Ignored elsewhere.
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
+
 function keychainFailure(action: string, err: unknown): UnreachableError {
   // The keyring's own message names the backend problem (no Secret Service, locked keychain), never the secret.
   const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error';
@@ -28,7 +32,7 @@ export const osKeychain: KeychainWriter = {
   async set(service, account, secret) {
     const { AsyncEntry } = await import('@napi-rs/keyring');
     try {
-      await new AsyncEntry(service, account).setPassword(secret);
+      await new AsyncEntry(service, account, ENTRY_OPTIONS).setPassword(secret);
     } catch (err) {
       throw keychainFailure('write to', err);
     }
@@ -36,7 +40,7 @@ export const osKeychain: KeychainWriter = {
   async delete(service, account) {
     const { AsyncEntry } = await import('@napi-rs/keyring');
     try {
-      await new AsyncEntry(service, account).deleteCredential();
+      await new AsyncEntry(service, account, ENTRY_OPTIONS).deleteCredential();
     } catch (err) {
       throw keychainFailure('delete from', err);
     }
