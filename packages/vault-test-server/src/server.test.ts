@@ -1,0 +1,149 @@
+// Pins the test server's wire shapes against Vault's documented requests and responses.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, exportJWK, generateKeyPair, createLocalJWKSet, importSPKI, jwtVerify } from 'jose';
+import { PERMISSION_DENIED, VaultTestServer } from './index.js';
+
+let server: VaultTestServer;
+let clock = Date.UTC(2026, 0, 1);
+
+async function call(path: string, init: { method?: string; token?: string; namespace?: string; body?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.token) headers['x-vault-token'] = init.token;
+  if (init.namespace) headers['x-vault-namespace'] = init.namespace;
+  const res = await fetch(`${server.address}/v1/${path}`, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers,
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+before(async () => {
+  server = await VaultTestServer.start({ now: () => clock });
+  server.root.enableKv('secret', 2).enableKv('kv', 1).enableDatabase([{ name: 'ro', ttl: 600 }]).enableTransit();
+  server.root.putSecret('secret/app', { api_key: 'v1-key' });
+  server.root.putSecret('secret/app', { api_key: 'v2-key' });
+  server.root.putSecret('kv/app', { api_key: 'plain' });
+  server.root.addPolicy('app', [{ path: 'secret/data/app', capabilities: ['read'] }]);
+});
+after(() => server.close());
+
+describe('vault test server', () => {
+  it('answers KV v2 reads with data.data and data.metadata, latest or pinned version', async () => {
+    const latest = await call('secret/data/app', { token: server.rootToken });
+    assert.equal(latest.status, 200);
+    assert.equal(latest.body.data.data.api_key, 'v2-key');
+    assert.equal(latest.body.data.metadata.version, 2);
+    assert.equal(latest.body.data.metadata.deletion_time, '');
+    const pinned = await call('secret/data/app?version=1', { token: server.rootToken });
+    assert.equal(pinned.body.data.data.api_key, 'v1-key');
+  });
+
+  it('answers KV v1 reads with the secret as data and the 768h refresh hint, and no lease id', async () => {
+    const res = await call('kv/app', { token: server.rootToken });
+    assert.deepEqual(res.body.data, { api_key: 'plain' });
+    assert.equal(res.body.lease_duration, 2764800);
+    assert.equal(res.body.lease_id, '');
+  });
+
+  it('answers the mounts preflight with the KV version, and 403 for an unknown mount', async () => {
+    const res = await call('sys/internal/ui/mounts/secret/app', { token: server.rootToken });
+    assert.equal(res.body.data.path, 'secret/');
+    assert.equal(res.body.data.type, 'kv');
+    assert.deepEqual(res.body.data.options, { version: '2' });
+    const v1 = await call('sys/internal/ui/mounts/kv/app', { token: server.rootToken });
+    assert.deepEqual(v1.body.data.options, { version: '1' });
+    const none = await call('sys/internal/ui/mounts/nope/x', { token: server.rootToken });
+    assert.equal(none.status, 403);
+  });
+
+  it('enforces policies with 403 and the errors array, and 404 with empty errors for a missing secret', async () => {
+    const token = server.root.createToken({ policies: ['app'] });
+    assert.equal((await call('secret/data/app', { token })).status, 200);
+    const denied = await call('secret/data/other', { token });
+    assert.deepEqual(denied, { status: 403, body: { errors: [PERMISSION_DENIED] } });
+    assert.deepEqual(await call('secret/data/missing', { token: server.rootToken }), { status: 404, body: { errors: [] } });
+    assert.equal((await call('secret/data/app', { token: 'hvs.bogus' })).status, 403);
+  });
+
+  it('returns dynamic leases with lease_id and lease_duration', async () => {
+    const res = await call('database/creds/ro', { token: server.rootToken });
+    assert.match(res.body.lease_id, /^database\/creds\/ro\//);
+    assert.equal(res.body.lease_duration, 600);
+    assert.equal(res.body.renewable, true);
+    assert.ok(res.body.data.username && res.body.data.password);
+  });
+
+  it('logs in with AppRole, returns auth.client_token and renews it with renew-self', async () => {
+    const [role] = server.root.enableAppRole([{ name: 'ci', policies: ['app'], ttl: 60 }]);
+    const bad = await call('auth/approle/login', { body: { role_id: role!.roleId, secret_id: 'wrong' } });
+    assert.deepEqual(bad, { status: 400, body: { errors: ['invalid role or secret ID'] } });
+    const res = await call('auth/approle/login', { body: { role_id: role!.roleId, secret_id: role!.secretId } });
+    assert.equal(res.body.auth.lease_duration, 60);
+    assert.equal(res.body.auth.renewable, true);
+    const token = res.body.auth.client_token as string;
+    clock += 50_000;
+    assert.equal((await call('auth/token/lookup-self', { token })).body.data.ttl, 10);
+    const renewed = await call('auth/token/renew-self', { token, body: {} });
+    assert.equal(renewed.body.auth.lease_duration, 60);
+    clock += 61_000;
+    assert.equal((await call('auth/token/lookup-self', { token })).status, 403, 'expired token is refused');
+  });
+
+  it('verifies JWT logins against the configured key set and bound audience', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    server.root.enableJwt({ key: createLocalJWKSet({ keys: [jwk] }), roles: [{ name: 'dev', boundAudiences: ['vault'], policies: ['app'] }] });
+    const sign = (aud: string) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('alice').setAudience(aud).setIssuedAt(clock / 1000).setExpirationTime(clock / 1000 + 300).sign(privateKey);
+    const ok = await call('auth/jwt/login', { body: { role: 'dev', jwt: await sign('vault') } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.auth.policies, ['app']);
+    const wrongAud = await call('auth/jwt/login', { body: { role: 'dev', jwt: await sign('other') } });
+    assert.equal(wrongAud.status, 400);
+    const noneAlg = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x","aud":"vault"}').toString('base64url')}.`;
+    assert.equal((await call('auth/jwt/login', { body: { role: 'dev', jwt: noneAlg } })).status, 400);
+  });
+
+  it('signs with transit in JWS marshaling so the result verifies as an ES256 JWT', async () => {
+    server.root.createTransitKey('jwt-signer', 'ecdsa-p256');
+    const signingInput = `${Buffer.from('{"alg":"ES256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'bob', exp: 4102444800 })).toString('base64url')}`;
+    const res = await call('transit/sign/jwt-signer', {
+      token: server.rootToken,
+      body: { input: Buffer.from(signingInput).toString('base64'), hash_algorithm: 'sha2-256', marshaling_algorithm: 'jws' },
+    });
+    assert.match(res.body.data.signature, /^vault:v1:[A-Za-z0-9_-]+$/);
+    const keys = await call('transit/keys/jwt-signer', { token: server.rootToken });
+    assert.equal(keys.body.data.type, 'ecdsa-p256');
+    assert.equal(keys.body.data.latest_version, 1);
+    const publicKey = await importSPKI(keys.body.data.keys['1'].public_key, 'ES256');
+    const jwt = `${signingInput}.${res.body.data.signature.split(':')[2]}`;
+    const { payload } = await jwtVerify(jwt, publicKey, { currentDate: new Date(clock) });
+    assert.equal(payload.sub, 'bob');
+  });
+
+  it('scopes state to namespaces given by header or path prefix', async () => {
+    const team = server.namespace('team-a');
+    team.enableKv('secret', 2);
+    team.putSecret('secret/app', { api_key: 'team-key' });
+    const token = team.createToken({ policies: ['root'] });
+    const viaHeader = await call('secret/data/app', { token, namespace: 'team-a' });
+    assert.equal(viaHeader.body.data.data.api_key, 'team-key');
+    const viaPrefix = await call('team-a/secret/data/app', { token });
+    assert.equal(viaPrefix.body.data.data.api_key, 'team-key');
+    assert.equal((await call('secret/data/app', { token })).status, 403, 'a namespace token is not valid in root');
+  });
+
+  it('answers 503 with Vault\'s errors when sealed or a standby, and counts requests', async () => {
+    server.resetRequests();
+    server.sealed = true;
+    assert.deepEqual(await call('secret/data/app', { token: server.rootToken }), { status: 503, body: { errors: ['Vault is sealed'] } });
+    server.sealed = false;
+    server.standby = true;
+    assert.equal((await call('secret/data/app', { token: server.rootToken })).status, 503);
+    server.standby = false;
+    assert.equal(server.count('secret/data/app'), 2);
+  });
+});
