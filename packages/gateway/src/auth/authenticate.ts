@@ -1,0 +1,59 @@
+// Finds the caller's credential in the configured headers and verifies it as a JWT or an API key.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayConfig } from '../config.js';
+import { authenticationError } from '../errors.js';
+import { ApiKeyVerifier } from './api-keys.js';
+import { JwtVerifier, looksLikeJwt } from './jwt.js';
+import type { Principal } from './principal.js';
+
+export type CredentialHeader = GatewayConfig['auth']['headers'][number];
+
+/**
+ * The credential from the configured headers. Claude Code sends the same token in both
+ * Authorization and X-Api-Key; two different values are refused rather than guessed between.
+ */
+export function extractCredential(headers: IncomingHttpHeaders, names: readonly CredentialHeader[]): string {
+  let found: string | undefined;
+  for (const name of names) {
+    const raw = headers[name];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string') throw authenticationError(`Malformed ${name} header.`);
+    let value = raw.trim();
+    if (name !== 'x-api-key') {
+      const match = /^Bearer[ ]+([^\s]+)$/i.exec(value);
+      if (!match) throw authenticationError(`Malformed ${name} header: expected "Bearer <token>".`);
+      value = match[1]!;
+    }
+    if (!value) continue;
+    if (found !== undefined && found !== value) throw authenticationError('Conflicting credentials in the request headers.');
+    found = value;
+  }
+  if (found === undefined) {
+    throw authenticationError(`Missing credential: send ${names.map(headerLabel).join(' or ')}.`);
+  }
+  return found;
+}
+
+function headerLabel(name: CredentialHeader): string {
+  return name === 'x-api-key' ? 'X-Api-Key' : name === 'authorization' ? 'Authorization: Bearer' : 'Proxy-Authorization: Bearer';
+}
+
+export class Authenticator {
+  readonly jwt: JwtVerifier;
+  readonly apiKeys: ApiKeyVerifier;
+  private readonly revoked: Set<string>;
+
+  constructor(private readonly config: GatewayConfig, now: () => number) {
+    const knownTeams = new Set(Object.keys(config.policies.teams));
+    this.jwt = new JwtVerifier(config.auth.issuers, { skewSeconds: config.auth.clockSkewSeconds, now, knownTeams });
+    this.apiKeys = new ApiKeyVerifier(config.auth.apiKeys);
+    this.revoked = new Set(config.auth.revoked.flatMap((id) => [id, `jti:${id}`, `key:${id}`]));
+  }
+
+  async authenticate(headers: IncomingHttpHeaders): Promise<Principal> {
+    const token = extractCredential(headers, this.config.auth.headers);
+    const principal = looksLikeJwt(token) ? await this.jwt.verify(token) : this.apiKeys.verify(token);
+    if (this.revoked.has(principal.credentialId)) throw authenticationError('Credential has been revoked.');
+    return principal;
+  }
+}

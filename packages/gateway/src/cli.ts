@@ -1,0 +1,141 @@
+// The claude-key-gateway command line: serve, usage, audit verify/export, mock.
+import { Command, Option } from 'commander';
+import { isClaudeKeyError, UsageError } from '@claude-key/core';
+import { exportAudit, verifyAudit } from './audit/export.js';
+import { loadConfig } from './config.js';
+import { GatewayError } from './errors.js';
+import { createGateway, parseSince } from './gateway.js';
+import { formatReport } from './report.js';
+import { Store, type ReportKey } from './store/store.js';
+import { startMockUpstream } from './upstreams/mock.js';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIO: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env };
+
+/** Opens the configured store for one command and always closes it. */
+async function withStore<T>(configFile: string | undefined, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig(configFile, env);
+  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port: "${value}" is not a port number`);
+  return n;
+}
+
+export function buildCli(io: CliIO = defaultIO): Command {
+  const program = new Command('claude-key-gateway')
+    .description('A reference LLM gateway for Claude Code: verifies claude-key tokens, forwards the Anthropic Messages API, records usage and audit.')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  const configOption = () => new Option('-c, --config <file>', 'YAML config file (env overrides: DATABASE_URL, REDIS_URL, PORT, HOST)');
+
+  program
+    .command('serve')
+    .description('Run the gateway until SIGTERM/SIGINT, then flush usage and audit records and exit.')
+    .addOption(configOption())
+    .option('-p, --port <n>', 'listen port (overrides the config)', port)
+    .addHelpText('after', '\nExamples:\n  claude-key-gateway serve --config gateway.yaml\n  DATABASE_URL=postgres://gw@db/gw REDIS_URL=redis://cache:6379 claude-key-gateway serve -c gateway.yaml --port 8080\n')
+    .action(async (opts: { config?: string; port?: number }) => {
+      const config = loadConfig(opts.config, io.env);
+      const gateway = await createGateway(config, { env: io.env, dbSchema: io.env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
+      await gateway.listen(opts.port ?? config.listen.port, config.listen.host);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          resolve();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+      await gateway.close();
+    });
+
+  program
+    .command('usage')
+    .description('Print a usage and cost report from the store.')
+    .addOption(configOption())
+    .addOption(new Option('--by <key>', 'group by').choices(['user', 'team', 'model']).default('user'))
+    .option('--since <when>', 'ISO date or a duration back from now (24h, 7d); default: this month')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText('after', '\nExamples:\n  claude-key-gateway usage --by team --since 7d -c gateway.yaml\n  claude-key-gateway usage --by model --since 2026-11-01 --json\n')
+    .action(async (opts: { config?: string; by: ReportKey; since?: string; json?: boolean }) => {
+      const since = sinceOption(opts.since);
+      const rows = await withStore(opts.config, io.env, (store) => store.report(opts.by, since));
+      io.stdout(opts.json ? `${JSON.stringify({ by: opts.by, since: since.toISOString(), rows })}\n` : formatReport(opts.by, since, rows));
+    });
+
+  const audit = program.command('audit').description('Work with the hash-chained audit log.');
+  audit
+    .command('verify')
+    .description('Check that no audit record was edited, removed or reordered (exit 3 if one was).')
+    .addOption(configOption())
+    .addHelpText('after', '\nExample:\n  claude-key-gateway audit verify -c gateway.yaml\n')
+    .action(async (opts: { config?: string }) => {
+      const result = await withStore(opts.config, io.env, verifyAudit);
+      if (result.ok) return io.stdout(`audit log intact: ${result.records} records\n`);
+      io.stderr(`claude-key-gateway: audit log tampered: ${result.problem} (${result.records} records verified before it)\n`);
+      process.exitCode = 3;
+    });
+  audit
+    .command('export')
+    .description('Write the audit log as JSON Lines to stdout.')
+    .addOption(configOption())
+    .addHelpText('after', '\nExample:\n  claude-key-gateway audit export -c gateway.yaml > audit.jsonl\n')
+    .action(async (opts: { config?: string }) => {
+      await withStore(opts.config, io.env, (store) => exportAudit(store, io.stdout));
+    });
+
+  program
+    .command('mock')
+    .description('Run the deterministic mock Messages API on its own (for benchmarks and demos).')
+    .option('-p, --port <n>', 'listen port', port, 8090)
+    .option('--api-key <key>', 'require this x-api-key (a test value, not a secret)')
+    .addHelpText('after', '\nExample:\n  claude-key-gateway mock --port 8090\n')
+    .action(async (opts: { port: number; apiKey?: string }) => {
+      const mock = await startMockUpstream(opts.apiKey ? { apiKey: opts.apiKey } : {}, opts.port);
+      io.stdout(`mock Messages API on ${mock.url}\n`);
+      await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+      await mock.close();
+    });
+
+  return program;
+}
+
+function sinceOption(value: string | undefined): Date {
+  try {
+    return parseSince(value, Date.now());
+  } catch (err) {
+    throw new UsageError(`--since: ${(err as GatewayError).message}`);
+  }
+}
+
+/** Runs the CLI; every failure is one line on stderr and a distinct exit code, never a stack trace. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  try {
+    await buildCli(io).parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (typeof code === 'string' && code.startsWith('commander.')) return 2;
+    if (isClaudeKeyError(err)) {
+      io.stderr(`claude-key-gateway: ${err.line}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`claude-key-gateway: ${(err as Error).message?.split('\n')[0] ?? 'unexpected error'}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,166 @@
+// The gateway's one config file: a zod schema, YAML loading, env overrides, errors that name the field.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '@claude-key/core';
+
+const algorithm = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
+const claimsSchema = z
+  .object({
+    user: z.string().default('sub').describe('Claim path of the user id (dots walk into objects).'),
+    team: z.string().default('team').describe('Claim path of the team; an array (groups) picks its first known team.'),
+    groups: z.string().optional().describe('Claim path of a groups array, used when the team claim is absent.'),
+  })
+  .strict();
+
+const issuerSchema = z
+  .object({
+    issuer: z.string().min(1).describe('Expected `iss`.'),
+    audience: z.union([z.string(), z.array(z.string())]).describe('Expected `aud`.'),
+    jwksFile: z.string().optional().describe('Local JWKS file, e.g. what `claude-key jwt jwks` prints.'),
+    jwksUrl: z.string().url().optional().describe('JWKS URL, cached; unknown kid refetches at most once per cooldown.'),
+    discovery: z.boolean().default(false).describe('Find jwks_uri through OIDC discovery on the issuer.'),
+    algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA']),
+    claims: claimsSchema.default({ user: 'sub', team: 'team' }),
+    jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+  })
+  .strict()
+  .refine((i) => [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length === 1, {
+    message: 'set exactly one of jwksFile, jwksUrl or discovery: true',
+  });
+
+const apiKeySchema = z
+  .object({
+    id: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the key'),
+    user: z.string().min(1),
+    team: z.string().min(1),
+  })
+  .strict();
+
+const policySchema = z
+  .object({
+    models: z.array(z.string()).optional().describe('Allowed model globs, e.g. claude-sonnet-*.'),
+    dailyUsd: z.number().positive().optional(),
+    monthlyUsd: z.number().positive().optional(),
+    requestsPerMinute: z.number().int().positive().optional(),
+    tokensPerMinute: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const upstreamSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('mock'), url: z.string().url().optional().describe('A standalone mock; omitted = embedded.') }).strict(),
+  z
+    .object({
+      type: z.literal('anthropic'),
+      url: z.string().url().default('https://api.anthropic.com'),
+      apiKey: z.string().min(1).describe('Reference: env:NAME, file:/path, profile:NAME (claude-key), or a literal.'),
+      timeoutMs: z.number().int().positive().default(600_000),
+    })
+    .strict(),
+]);
+
+export const configSchema = z
+  .object({
+    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    auth: z
+      .object({
+        headers: z.array(z.enum(['authorization', 'x-api-key', 'proxy-authorization'])).min(1).default(['authorization', 'x-api-key']),
+        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+        issuers: z.array(issuerSchema).default([]),
+        apiKeys: z.array(apiKeySchema).default([]),
+        revoked: z.array(z.string()).default([]).describe('Revoked jti values and API key ids.'),
+        admins: z.array(z.string()).default([]).describe('User ids allowed to call /admin/*.'),
+      })
+      .strict()
+      .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
+    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock' } }),
+    routes: z
+      .array(z.object({ model: z.string(), upstream: z.string() }).strict())
+      .default([{ model: '*', upstream: 'mock' }])
+      .describe('First match wins; model is a glob.'),
+    policies: z
+      .object({
+        defaults: policySchema.default({}),
+        teams: z.record(z.string(), policySchema).default({}),
+        users: z.record(z.string(), policySchema).default({}),
+      })
+      .strict()
+      .default({ defaults: {}, teams: {}, users: {} }),
+    store: z
+      .object({
+        url: z.string().optional().describe('postgres://… ; unset = embedded PGlite.'),
+        path: z.string().default('./claude-key-gateway-data').describe('PGlite data directory, or memory://.'),
+        flushIntervalMs: z.number().int().positive().default(250),
+        batchSize: z.number().int().positive().default(500),
+      })
+      .strict()
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500 }),
+    redis: z.object({ url: z.string().optional() }).strict().default({}),
+    audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
+    claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
+    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    cfg.routes.forEach((route, i) => {
+      if (!cfg.upstreams[route.upstream]) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `unknown upstream "${route.upstream}"` });
+      }
+    });
+  });
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type GatewayConfigInput = z.input<typeof configSchema>;
+export type Policy = z.output<typeof policySchema>;
+export type IssuerConfig = z.output<typeof issuerSchema>;
+export type ApiKeyConfig = z.output<typeof apiKeySchema>;
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+
+/** Validates a config object; the error names the first bad field by its dotted path. */
+export function parseConfig(raw: unknown, source = 'config'): GatewayConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  throw new ConfigError(`${source}: ${path}: ${issue.message}`, { hint: 'see the config reference in the gateway README' });
+}
+
+/** Environment variables that override the file, so one image runs in every environment. */
+function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
+  const out = { ...raw };
+  if (env.DATABASE_URL) out.store = { ...(out.store ?? {}), url: env.DATABASE_URL };
+  if (env.REDIS_URL) out.redis = { ...(out.redis ?? {}), url: env.REDIS_URL };
+  if (env.PORT) out.listen = { ...(out.listen ?? {}), port: Number(env.PORT) };
+  if (env.HOST) out.listen = { ...(out.listen ?? {}), host: env.HOST };
+  if (env.CLAUDE_KEY_GATEWAY_LOG_LEVEL) out.log = { ...(out.log ?? {}), level: env.CLAUDE_KEY_GATEWAY_LOG_LEVEL };
+  if (env.CLAUDE_KEY_BINARY) out.claudeKey = { ...(out.claudeKey ?? {}), binary: env.CLAUDE_KEY_BINARY };
+  return out;
+}
+
+/** Loads a YAML file (or nothing: all defaults), applies env overrides, resolves relative paths. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let raw: unknown = {};
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(`cannot read config file ${file}`, { hint: 'check the --config path' });
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the top level must be a mapping`);
+  }
+  const cfg = parseConfig(applyEnv(raw as Record<string, any>, env), file ?? 'config');
+  for (const issuer of cfg.auth.issuers) if (issuer.jwksFile) issuer.jwksFile = resolve(base, issuer.jwksFile);
+  if (!cfg.store.path.startsWith('memory://')) cfg.store.path = resolve(base, cfg.store.path);
+  return cfg;
+}

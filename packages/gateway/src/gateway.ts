@@ -1,0 +1,293 @@
+// The gateway: wires config, authentication, policies, upstreams, storage and the pipeline together.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import { Authenticator } from './auth/authenticate.js';
+import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
+import type { GatewayConfig } from './config.js';
+import type { RequestContext } from './context.js';
+import { GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
+import { anthropicFormat } from './formats/anthropic.js';
+import type { InboundFormat } from './formats/format.js';
+import { forward } from './forward.js';
+import { RateLimits } from './limits.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { runStages, stage, type Stage } from './pipeline.js';
+import { allowedModels, globMatch, scopesFor } from './policy.js';
+import { readBody } from './receive.js';
+import type { RequestRecord } from './store/record.js';
+import { Store, type ReportKey } from './store/store.js';
+import { createUpstreams, type Upstreams } from './upstreams/index.js';
+import { BatchRecorder } from './usage/recorder.js';
+import { costUsd, emptyUsage, totalTokens } from './usage/usage.js';
+
+export interface GatewayOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The clock for token expiry, budgets and record times (ms since epoch). */
+  now?: () => number;
+  logger?: Logger;
+  /** PostgreSQL schema for the store (tests use a fresh one each run). */
+  dbSchema?: string;
+  /** Extra inbound formats (Bedrock, Vertex), tried after Anthropic Messages. */
+  formats?: InboundFormat[];
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly store: Store;
+  readonly upstreams: Upstreams;
+  readonly recorder: BatchRecorder;
+  readonly metrics: Metrics;
+  readonly authenticator: Authenticator;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Starts an HTTP server; resolves to its base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, writes every pending record, closes everything. */
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? Date.now;
+  const log = opts.logger ?? createLogger(config.log.level);
+  const metrics = createMetrics();
+  const authenticator = new Authenticator(config, now);
+  authenticator.jwt.preload();
+  const formats = [anthropicFormat, ...(opts.formats ?? [])];
+
+  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
+  const upstreams = await createUpstreams(config, env);
+  let redis: Redis | undefined;
+  if (config.redis.url) {
+    const { Redis: RedisClient } = await import('ioredis');
+    redis = new RedisClient(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  }
+  const limits = new RateLimits(redis);
+  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(), now);
+  if (!redis) await seedBudgets(store, budgets, now());
+  const recorder = new BatchRecorder(store, {
+    intervalMs: config.store.flushIntervalMs,
+    batchSize: config.store.batchSize,
+    onError: (err) => log.error('store write failed; records kept for retry', { error: (err as Error).message }),
+  });
+
+  const stages: Stage[] = [
+    stage('authenticate', async (ctx) => {
+      ctx.principal = await authenticator.authenticate(ctx.req.headers);
+    }),
+    stage('parse', (ctx) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(ctx.body!.toString('utf8'));
+      } catch {
+        throw invalidRequest('There was an issue with the request body: it is not valid JSON.');
+      }
+      if (!json || typeof json !== 'object' || Array.isArray(json)) throw invalidRequest('The request body must be a JSON object.');
+      ctx.json = json as Record<string, unknown>;
+      ctx.format.read(ctx, { operation: ctx.operation });
+    }),
+    stage('authorize', async (ctx) => {
+      const p = ctx.principal!;
+      if (!allowedModels(config, p).some((pattern) => globMatch(pattern, ctx.model!))) {
+        throw permissionError(`Model "${ctx.model}" is not allowed for user "${p.user}" of team "${p.team}".`);
+      }
+      if (ctx.operation === 'messages') await budgets.check(scopesFor(config, p));
+    }),
+    stage('limit', (ctx) => (ctx.operation === 'messages' ? limits.check(scopesFor(config, ctx.principal!)) : undefined)),
+    stage('route', (ctx) => {
+      const route = config.routes.find((r) => globMatch(r.model, ctx.model!));
+      if (!route) throw notFound(`No upstream serves model "${ctx.model}".`);
+      ctx.upstream = upstreams.byName.get(route.upstream)!;
+    }),
+    stage('forward', forward),
+  ];
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const done = () => {
+    if (--inFlight === 0) drained?.();
+  };
+
+  const account = (ctx: RequestContext) => {
+    try {
+      const latencyMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
+      const usage = ctx.usage ?? emptyUsage();
+      const p = ctx.principal;
+      const cost = ctx.model && ctx.operation === 'messages' ? costUsd(ctx.model, usage) : 0;
+      const status = ctx.status ?? (ctx.res.writableFinished ? ctx.res.statusCode : 499);
+      const record: RequestRecord = {
+        requestId: ctx.id,
+        time: new Date(ctx.receivedAt).toISOString(),
+        user: p?.user ?? null,
+        team: p?.team ?? null,
+        credentialId: p?.credentialId ?? null,
+        model: ctx.model ?? null,
+        format: `${ctx.format.name}:${ctx.operation}`,
+        upstream: ctx.upstream?.name ?? null,
+        status,
+        ...usage,
+        costUsd: cost,
+        latencyMs,
+        clientAddress: ctx.req.socket.remoteAddress ?? null,
+        userAgent: ctx.req.headers['user-agent'] ?? null,
+        ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
+      };
+      recorder.add(record);
+      metrics.requests.inc({ format: ctx.format.name, upstream: record.upstream ?? '-', status: String(status) });
+      metrics.duration.observe({ format: ctx.format.name, stream: String(!!ctx.stream) }, latencyMs / 1000);
+      metrics.tokens.inc({ kind: 'input' }, usage.inputTokens);
+      metrics.tokens.inc({ kind: 'output' }, usage.outputTokens);
+      metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
+      metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWriteTokens);
+      metrics.cost.inc(cost);
+      if (p && ctx.operation === 'messages') {
+        const scopes = scopesFor(config, p);
+        void budgets.add(scopes, cost, ctx.receivedAt).catch((err) => log.warn('budget ledger update failed', { error: (err as Error).message }));
+        void limits.addTokens(scopes, totalTokens(usage)).catch((err) => log.warn('token limit update failed', { error: (err as Error).message }));
+      }
+      log.info('request', {
+        requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
+        format: record.format, upstream: record.upstream, status, error: ctx.errorType, latencyMs, costUsd: cost,
+      });
+    } catch (err) {
+      log.error('accounting failed', { requestId: ctx.id, error: (err as Error).message });
+    }
+  };
+
+  const sendError = (ctx: RequestContext, err: unknown) => {
+    const error = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
+    if (!(err instanceof GatewayError)) log.error('unexpected error', { requestId: ctx.id, stage: (err as Error)?.name, error: (err as Error)?.message });
+    ctx.status = error.status;
+    ctx.errorType = error.type;
+    if (ctx.res.headersSent) return void ctx.res.destroy();
+    const body = ctx.format.errorBody(error);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-claude-key-request-id': ctx.id, ...error.headers };
+    // After a refused oversized upload the rest of the body is not read, so the connection cannot be reused.
+    if (error.status === 413) headers.connection = 'close';
+    ctx.res.writeHead(error.status, headers);
+    ctx.res.end(body);
+  };
+
+  const handleApi = (req: IncomingMessage, res: ServerResponse, format: InboundFormat, operation: RequestContext['operation']) => {
+    const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format, operation };
+    inFlight++;
+    res.setHeader('x-claude-key-request-id', ctx.id);
+    res.once('close', () => {
+      account(ctx);
+      done();
+    });
+    readBody(req, config.maxBodyBytes)
+      .then((body) => {
+        ctx.body = body;
+        return runStages(stages, ctx);
+      })
+      .catch((err) => sendError(ctx, err));
+  };
+
+  const sendJson = (res: ServerResponse, status: number, value: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(value));
+  };
+
+  const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const errorOut = (err: unknown) => {
+      const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
+      res.writeHead(e.status, { 'content-type': 'application/json', ...e.headers }).end(anthropicFormat.errorBody(e));
+    };
+    try {
+      const principal = await authenticator.authenticate(req.headers);
+      if (!config.auth.admins.includes(principal.user)) throw permissionError(`User "${principal.user}" is not a gateway admin.`);
+      const by = (url.searchParams.get('by') ?? 'user') as ReportKey;
+      if (!['user', 'team', 'model'].includes(by)) throw invalidRequest('by must be user, team or model.');
+      const since = parseSince(url.searchParams.get('since'), now());
+      await recorder.flush();
+      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since) });
+    } catch (err) {
+      errorOut(err);
+    }
+  };
+
+  let closing = false;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    for (const format of formats) {
+      const route = format.match(method, pathname);
+      if (route) return handleApi(req, res, format, route.operation);
+    }
+    if (pathname === '/' && (method === 'HEAD' || method === 'GET')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(method === 'GET' ? 'claude-key-gateway\n' : undefined);
+    if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (pathname === '/readyz') {
+      return void store.db.query('SELECT 1').then(
+        () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind }),
+        () => sendJson(res, 503, { status: 'store unavailable' }),
+      );
+    }
+    if (pathname === '/metrics' && method === 'GET') {
+      metrics.pending.set(recorder.pending);
+      return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    }
+    if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));
+    res.writeHead(404, { 'content-type': 'application/json' }).end(anthropicFormat.errorBody(notFound(`${method} ${pathname} is not served by this gateway.`)));
+  };
+
+  let server: Server | undefined;
+  return {
+    config,
+    store,
+    upstreams,
+    recorder,
+    metrics,
+    authenticator,
+    handle,
+    async listen(port = config.listen.port, host = config.listen.host) {
+      server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, handle);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, resolve);
+      });
+      const addr = server.address() as AddressInfo;
+      log.info('listening', { url: `http://${host}:${addr.port}`, store: store.kind, redis: !!redis });
+      return `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    },
+    async close() {
+      closing = true;
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        server.closeAllConnections();
+        await closed;
+      }
+      await recorder.close();
+      await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
+    },
+  };
+}
+
+/** `--since` / `?since=`: an ISO date or a duration back from now like 24h, 7d; default the month so far. */
+export function parseSince(value: string | null | undefined, nowMs: number): Date {
+  if (!value) {
+    const d = new Date(nowMs);
+    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+  }
+  const rel = /^(\d+)([mhd])$/.exec(value);
+  if (rel) return new Date(nowMs - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd']);
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw invalidRequest(`since: "${value}" is neither a date nor a duration like 24h or 7d.`);
+  return date;
+}
+
+async function seedBudgets(store: Store, budgets: Budgets, nowMs: number): Promise<void> {
+  const d = new Date(nowMs);
+  const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+  for (const row of await store.spendSince(monthStart)) {
+    const scope = { kind: row.kind, id: row.id, policy: {} };
+    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
+  }
+}

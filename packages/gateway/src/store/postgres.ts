@@ -1,0 +1,28 @@
+// PostgreSQL through `pg`, used when DATABASE_URL is set; same schema and migrations as PGlite.
+import type { SqlDatabase } from './sql.js';
+
+export async function openPostgres(url: string, schema?: string): Promise<SqlDatabase> {
+  const { default: pg } = await import('pg');
+  // search_path as a startup option applies to every pooled connection, with no race on connect.
+  const pool = new pg.Pool({ connectionString: url, max: 4, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  await pool.query('SELECT 1');
+  return {
+    kind: 'postgres',
+    query: (sql, params) => pool.query(sql, params as unknown[]) as never,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (sql, params) => client.query(sql, params as unknown[]) as never });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

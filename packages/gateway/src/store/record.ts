@@ -1,0 +1,25 @@
+// One request as usage and audit see it. No token, no prompt or answer unless content is enabled.
+
+export interface RequestRecord {
+  requestId: string;
+  /** ISO 8601, UTC. */
+  time: string;
+  user: string | null;
+  team: string | null;
+  /** `jti:<jti>` or `key:<id>`: which credential, never the credential. */
+  credentialId: string | null;
+  model: string | null;
+  format: string;
+  upstream: string | null;
+  status: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  clientAddress: string | null;
+  userAgent: string | null;
+  /** Only with audit.includeContent: the request body as received. */
+  content?: string;
+}

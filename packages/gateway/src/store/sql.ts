@@ -1,0 +1,12 @@
+// The little SQL surface both embedded PGlite and PostgreSQL (pg) offer, so one store serves both.
+
+export interface SqlClient {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface SqlDatabase extends SqlClient {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction on one connection. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,145 @@
+// Usage and audit storage over PGlite or PostgreSQL: batched writes, reports, and the audit chain.
+import { extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
+import { LOCK_KEY, migrate } from './migrations.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import type { RequestRecord } from './record.js';
+import type { SqlClient, SqlDatabase } from './sql.js';
+
+export type ReportKey = 'user' | 'team' | 'model';
+
+export interface ReportRow {
+  key: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+const REPORT_COLUMN: Record<ReportKey, string> = { user: 'user_id', team: 'team_id', model: 'model' };
+const ROWS_PER_INSERT = 1000;
+
+export class Store {
+  private constructor(readonly db: SqlDatabase) {}
+
+  static async open(opts: { url?: string | undefined; path: string; schema?: string }): Promise<Store> {
+    const db = opts.url ? await openPostgres(opts.url, opts.schema) : await openPglite(opts.path);
+    await migrate(db);
+    return new Store(db);
+  }
+
+  get kind() {
+    return this.db.kind;
+  }
+
+  /** Writes usage rows and extends the audit chain in one transaction, serialised across replicas. */
+  async write(records: readonly RequestRecord[]): Promise<void> {
+    if (!records.length) return;
+    await this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+      const head = (await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
+      const entries = extendChain({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH }, records);
+      for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
+        await insertUsage(tx, records.slice(i, i + ROWS_PER_INSERT));
+        await insertAudit(tx, entries.slice(i, i + ROWS_PER_INSERT));
+      }
+      const last = entries[entries.length - 1]!;
+      await tx.query(
+        `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
+        [last.seq, last.hash],
+      );
+    });
+  }
+
+  async report(by: ReportKey, since: Date): Promise<ReportRow[]> {
+    const column = REPORT_COLUMN[by];
+    const { rows } = await this.db.query<Record<string, string | number | null>>(
+      `SELECT COALESCE(${column}, '-') AS key, count(*) AS requests,
+              sum(input_tokens) AS input, sum(output_tokens) AS output,
+              sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write, sum(cost_usd) AS cost
+         FROM usage_records WHERE ts >= $1 GROUP BY 1 ORDER BY cost DESC, key`,
+      [since.toISOString()],
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      requests: Number(r.requests),
+      inputTokens: Number(r.input),
+      outputTokens: Number(r.output),
+      cacheReadTokens: Number(r.cache_read),
+      cacheWriteTokens: Number(r.cache_write),
+      costUsd: Number(r.cost),
+    }));
+  }
+
+  /** Spend since a time per user and team and UTC day, to seed the in-memory budget ledger. */
+  async spendSince(since: Date): Promise<{ kind: 'user' | 'team'; id: string; day: string; usd: number }[]> {
+    const { rows } = await this.db.query<{ kind: 'user' | 'team'; id: string; day: string; usd: number }>(
+      `SELECT 'user' AS kind, user_id AS id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, sum(cost_usd) AS usd
+         FROM usage_records WHERE ts >= $1 AND user_id IS NOT NULL GROUP BY 2, 3
+       UNION ALL
+       SELECT 'team', team_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(cost_usd)
+         FROM usage_records WHERE ts >= $1 AND team_id IS NOT NULL GROUP BY 2, 3`,
+      [since.toISOString()],
+    );
+    return rows.map((r) => ({ ...r, usd: Number(r.usd) }));
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | undefined> {
+    const row = (await this.db.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
+    return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+  }
+
+  /** The audit log in order, page by page, so a long log never sits in memory at once. */
+  async *auditEntries(pageSize = 5000): AsyncGenerator<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: string; prev_hash: string; hash: string; body: string }>(
+        `SELECT seq, prev_hash, hash, body FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT ${pageSize}`,
+        [after],
+      );
+      for (const r of rows) yield { seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, body: r.body };
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  async count(): Promise<{ usage: number; audit: number }> {
+    const u = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM usage_records`);
+    const a = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_log`);
+    return { usage: Number(u.rows[0]!.n), audit: Number(a.rows[0]!.n) };
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function placeholders(rows: number, columns: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    out.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`);
+  }
+  return out.join(', ');
+}
+
+async function insertUsage(tx: SqlClient, records: readonly RequestRecord[]): Promise<void> {
+  const params = records.flatMap((r) => [
+    r.requestId, r.time, r.user, r.team, r.credentialId, r.model, r.format, r.upstream, r.status,
+    r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd, r.latencyMs,
+  ]);
+  await tx.query(
+    `INSERT INTO usage_records (request_id, ts, user_id, team_id, credential_id, model, format, upstream, status,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms)
+     VALUES ${placeholders(records.length, 15)} ON CONFLICT (request_id) DO NOTHING`,
+    params,
+  );
+}
+
+async function insertAudit(tx: SqlClient, entries: readonly AuditEntry[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_log (seq, prev_hash, hash, body) VALUES ${placeholders(entries.length, 4)}`,
+    entries.flatMap((e) => [e.seq, e.prevHash, e.hash, e.body]),
+  );
+}

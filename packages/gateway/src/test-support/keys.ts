@@ -1,0 +1,48 @@
+// Test issuer: an ES256 key pair, its JWKS file, and a signer for tokens with any claims.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
+
+export const TEST_ISSUER = 'https://claude-key.test';
+export const TEST_AUDIENCE = 'claude-key-gateway';
+
+export interface TestIssuer {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  jwksFile: string;
+  dir: string;
+  /** Signs a token; claims default to a valid one for alice of team eng, issued at `nowSec`. */
+  sign(claims?: JWTPayload, opts?: { nowSec?: number; ttlSec?: number; kid?: string; key?: CryptoKey }): Promise<string>;
+}
+
+export async function createTestIssuer(kid = 'test-key-1'): Promise<TestIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-issuer-'));
+  const jwksFile = join(dir, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  let n = 0;
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwksFile,
+    dir,
+    async sign(claims = {}, opts = {}) {
+      const nowSec = opts.nowSec ?? Math.floor(Date.now() / 1000);
+      return new SignJWT({ sub: 'alice', team: 'eng', jti: `jti-${++n}-${nowSec}`, ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: opts.kid ?? kid, typ: 'JWT' })
+        .setIssuer(TEST_ISSUER)
+        .setAudience(TEST_AUDIENCE)
+        .setIssuedAt(nowSec)
+        .setExpirationTime(nowSec + (opts.ttlSec ?? 300))
+        .sign(opts.key ?? privateKey);
+    },
+  };
+}
+
+export function issuerConfig(issuer: TestIssuer) {
+  return { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksFile: issuer.jwksFile, algorithms: ['ES256' as const] };
+}

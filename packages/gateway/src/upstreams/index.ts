@@ -1,0 +1,41 @@
+// Builds the configured upstreams; the mock one is started in-process on a loopback port.
+import { randomBytes } from 'node:crypto';
+import type { GatewayConfig } from '../config.js';
+import { anthropicUpstream } from './anthropic.js';
+import { startMockUpstream, type MockUpstream } from './mock.js';
+import { secretSource } from './secret.js';
+import type { Upstream } from './upstream.js';
+
+export interface Upstreams {
+  byName: Map<string, Upstream>;
+  /** The embedded mock, when one was started (tests read its request log). */
+  mock?: MockUpstream;
+  close(): Promise<void>;
+}
+
+export async function createUpstreams(config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<Upstreams> {
+  const byName = new Map<string, Upstream>();
+  let mock: MockUpstream | undefined;
+  for (const [name, up] of Object.entries(config.upstreams)) {
+    const field = `upstreams.${name}`;
+    if (up.type === 'mock' && up.url) {
+      byName.set(name, anthropicUpstream(name, up.url, secretSource('mock', { env, claudeKeyBinary: '', field }), 'mock'));
+    } else if (up.type === 'mock') {
+      // A random key per process proves the caller's credential never reaches the upstream.
+      const key = randomBytes(16).toString('hex');
+      const started = await startMockUpstream({ apiKey: key });
+      mock ??= started;
+      byName.set(name, anthropicUpstream(name, started.url, secretSource(key, { env, claudeKeyBinary: '', field }), 'mock', () => started.close()));
+    } else {
+      const key = secretSource(up.apiKey, { env, claudeKeyBinary: config.claudeKey.binary, field: `${field}.apiKey` });
+      byName.set(name, anthropicUpstream(name, up.url, key));
+    }
+  }
+  return {
+    byName,
+    mock,
+    async close() {
+      await Promise.all([...byName.values()].map((u) => u.close()));
+    },
+  };
+}

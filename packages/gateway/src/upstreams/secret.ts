@@ -1,0 +1,71 @@
+// Resolves the gateway's own upstream key from a reference: env:NAME, file:/path, profile:NAME, or a literal.
+//
+// `profile:NAME` runs `claude-key --profile NAME`, so the gateway can read its secret from
+// anything claude-key supports (Vault, a keychain, a cloud secret manager). Values from files
+// and profiles are re-read after a while so a rotated key is picked up without a restart.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, UnreachableError } from '@claude-key/core';
+
+export interface SecretSource {
+  get(): Promise<string>;
+  /** Forget the cached value (e.g. the upstream said 401) so the next get() re-reads it. */
+  invalidate(): void;
+}
+
+const REREAD_MS = 5 * 60_000;
+
+export function secretSource(ref: string, opts: { env: NodeJS.ProcessEnv; claudeKeyBinary: string; now?: () => number; field: string }): SecretSource {
+  const now = opts.now ?? Date.now;
+  let cached: { value: string; at: number } | undefined;
+  let loading: Promise<string> | undefined;
+
+  const load = async (): Promise<string> => {
+    if (ref.startsWith('env:')) {
+      const value = opts.env[ref.slice(4)];
+      if (!value) throw new ConfigError(`${opts.field}: environment variable ${ref.slice(4)} is not set`);
+      return value;
+    }
+    if (ref.startsWith('file:')) {
+      const path = ref.slice(5);
+      const value = await readFile(path, 'utf8').then((t) => t.trim(), () => '');
+      if (!value) throw new ConfigError(`${opts.field}: cannot read a key from ${path}`);
+      return value;
+    }
+    if (ref.startsWith('profile:')) return runClaudeKey(opts.claudeKeyBinary, ref.slice(8), opts.field);
+    return ref;
+  };
+
+  return {
+    async get() {
+      const fresh = cached && (ref.startsWith('env:') || !/^(file|profile):/.test(ref) || now() - cached.at < REREAD_MS);
+      if (fresh) return cached!.value;
+      loading ??= load().then(
+        (value) => ((cached = { value, at: now() }), (loading = undefined), value),
+        (err) => {
+          loading = undefined;
+          throw err;
+        },
+      );
+      return loading;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}
+
+function runClaudeKey(binary: string, profile: string, field: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['--profile', profile], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout) => {
+      // stderr is claude-key's own redacted one-liner; stdout is the secret and is never echoed.
+      if (err) {
+        const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${binary} not found` : `exit code ${err.code ?? 'unknown'}`;
+        return reject(new UnreachableError(`${field}: claude-key --profile ${profile} failed (${reason})`));
+      }
+      const token = stdout.trim();
+      if (!token) return reject(new UnreachableError(`${field}: claude-key --profile ${profile} printed nothing`));
+      resolve(token);
+    });
+  });
+}

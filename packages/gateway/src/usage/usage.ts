@@ -1,0 +1,31 @@
+// Token usage of one answer and its cost.
+import { priceFor } from './prices.js';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+
+export const totalTokens = (u: Usage) => u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+
+/** Folds an Anthropic `usage` object into ours; fields the object lacks keep their value. */
+export function mergeAnthropicUsage(into: Usage, usage: Record<string, unknown> | undefined): void {
+  if (!usage) return;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+  into.inputTokens = n(usage.input_tokens) ?? into.inputTokens;
+  into.outputTokens = n(usage.output_tokens) ?? into.outputTokens;
+  into.cacheReadTokens = n(usage.cache_read_input_tokens) ?? into.cacheReadTokens;
+  into.cacheWriteTokens = n(usage.cache_creation_input_tokens) ?? into.cacheWriteTokens;
+}
+
+export function costUsd(model: string, u: Usage): number {
+  const { price } = priceFor(model);
+  return (
+    (u.inputTokens * price.input + u.outputTokens * price.output + u.cacheReadTokens * price.cacheRead + u.cacheWriteTokens * price.cacheWrite) /
+    1_000_000
+  );
+}
