@@ -1,6 +1,4 @@
 // Durations as users write them ("8s", "500ms", "5m", "1h", or a bare number of seconds), in milliseconds.
-import { z } from 'zod';
-
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 
@@ -25,17 +23,3 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d`;
 }
 
-/** A zod field for durations: accepts "30s", "5m", 300 (seconds); outputs milliseconds. */
-export function zDuration(description?: string) {
-  const schema = z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use e.g. 30s, 5m, 1h or a number of seconds` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-  return description ? schema.describe(description) : schema;
-}

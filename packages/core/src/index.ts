@@ -1,4 +1,9 @@
 // Public surface of @claude-key/core: the provider contract, errors, and the helper factory.
 export * from './provider.js';
 export * from './errors.js';
-export { parseDuration, formatDuration, zDuration } from './duration.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { zDuration, zSecretRef } from './zod-helpers.js';
+export { createHelper, type Helper, type HelperSpec } from './helper.js';
+export { builtinProviders } from './builtin/index.js';
+export { redact, registerSecret } from './redact.js';
+export type { HelperIO } from './cli/io.js';

@@ -1,0 +1,21 @@
+// Built-in provider `env`: the token is the value of an environment variable.
+import { z } from 'zod';
+import { defineProvider } from '../provider.js';
+import { ConfigError } from '../errors.js';
+
+export default defineProvider({
+  name: 'env',
+  summary: 'read the token from an environment variable',
+  positional: 'name',
+  options: z.object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').describe('the variable to read'),
+  }),
+  examples: ['claude-key env LITELLM_KEY'],
+  async fetch({ name }, ctx) {
+    const value = ctx.env[name];
+    if (value === undefined || value.trim() === '') {
+      throw new ConfigError(`environment variable ${name} is not set`, { hint: `set it where Claude Code starts, or use another provider` });
+    }
+    return { token: value.trim() };
+  },
+});

@@ -1,0 +1,17 @@
+// Built-in provider `file`: the token is the contents of a file (warns when others can read it).
+import { z } from 'zod';
+import { defineProvider } from '../provider.js';
+import { readSecretFile } from '../secret-file.js';
+
+export default defineProvider({
+  name: 'file',
+  summary: 'read the token from a file (keep it mode 0600)',
+  positional: 'path',
+  options: z.object({
+    path: z.string().min(1).describe('the file holding the token; ~ is expanded'),
+  }),
+  examples: ['claude-key file ~/.config/litellm/key'],
+  async fetch({ path }, ctx) {
+    return { token: await readSecretFile(path, ctx.env, ctx.log) };
+  },
+});

@@ -1,0 +1,52 @@
+// `cache status` and `cache clear`: what is cached and for how long, never the token itself.
+import { formatDuration } from '../duration.js';
+import { endOfLife } from '../cache/entry.js';
+import type { RunContext } from './run.js';
+
+export function cacheStatus(ctx: RunContext, opts: { json?: boolean }): void {
+  const now = ctx.now();
+  const profile = ctx.split.engine.profile;
+  const entries = ctx.store
+    .list()
+    .filter((e) => e.kind === 'token' && (profile === undefined || e.profile === profile))
+    .sort((a, b) => b.fetchedAt - a.fetchedAt);
+  const rows = entries.map((e) => ({
+    key: e.key.slice(0, 12),
+    provider: e.provider,
+    profile: e.profile ?? null,
+    fetchedAt: new Date(e.fetchedAt).toISOString(),
+    ageMs: now - e.fetchedAt,
+    expiresAt: e.expiresAt === null ? null : new Date(e.expiresAt).toISOString(),
+    validForMs: endOfLife(e) - now,
+    expiryKnown: e.expiresAt !== null,
+    store: e.store,
+    refusedTokens: e.refused.length,
+    ...(e.meta ? { meta: e.meta } : {}),
+  }));
+  if (opts.json) {
+    ctx.io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    ctx.io.stdout(`no cached tokens in ${ctx.store.dir}${profile ? ` for profile ${profile}` : ''}\n`);
+    return;
+  }
+  ctx.io.stdout(`cache: ${ctx.store.dir}\n`);
+  for (const r of rows) {
+    const left = r.validForMs > 0 ? `${formatDuration(r.validForMs)} left` : `expired ${formatDuration(-r.validForMs)} ago`;
+    const how = r.expiryKnown ? `expires ${r.expiresAt} (${left})` : `no expiry from provider; reused until max-age (${left})`;
+    ctx.io.stdout(`${r.key}  ${r.profile ? `profile ${r.profile} (${r.provider})` : r.provider}  fetched ${formatDuration(r.ageMs)} ago  ${how}  store=${r.store}${r.refusedTokens ? `  refused=${r.refusedTokens}` : ''}\n`);
+  }
+}
+
+export async function cacheClear(ctx: RunContext): Promise<void> {
+  const profile = ctx.split.engine.profile;
+  if (profile === undefined) {
+    const n = ctx.store.clear();
+    ctx.io.stdout(`removed ${n} cached token${n === 1 ? '' : 's'} from ${ctx.store.dir}\n`);
+    return;
+  }
+  const entries = ctx.store.list().filter((e) => e.profile === profile);
+  for (const e of entries) await ctx.store.delete(e.key);
+  ctx.io.stdout(`removed ${entries.length} cached token${entries.length === 1 ? '' : 's'} of profile ${profile}\n`);
+}

@@ -1,0 +1,359 @@
+// The full CLI (commander): runs when the warm path cannot answer. Owns argv, stdout, stderr and exit codes.
+import { Command, CommanderError } from 'commander';
+import { ClaudeKeyError, ExitCode, InternalError, UsageError, ConfigError, isClaudeKeyError } from '../errors.js';
+import { redact } from '../redact.js';
+import { cacheDir } from '../paths.js';
+import { FileStore } from '../cache/file-store.js';
+import { findClaudeCodeCaller } from '../caller.js';
+import { Engine, type TokenResult } from '../engine.js';
+import { loadConfigFile, describeZodError, configBaseDir } from '../config.js';
+import {
+  configPath,
+  resolveEngineSettings,
+  resolveTarget,
+  splitArgs,
+  tokenCacheKey,
+  type ConfigFile,
+  type SplitArgs,
+} from '../invocation.js';
+import { ProviderRegistry } from '../registry.js';
+import type { Provider, ProviderCommand, TokenStore } from '../provider.js';
+import { addFieldOptions, collectFieldValues, describeFields } from './flags.js';
+import { readSecret, type HelperIO } from './io.js';
+import type { HelperSpec } from '../helper.js';
+import { cacheClear, cacheStatus } from './cache-commands.js';
+import { runDoctor } from './doctor.js';
+import { runInit } from './init.js';
+
+/** Everything one CLI run shares: parsed args, config, registry and engine. */
+export interface RunContext {
+  spec: HelperSpec;
+  io: HelperIO;
+  split: SplitArgs;
+  config: ConfigFile | undefined;
+  registry: ProviderRegistry;
+  engine: Engine;
+  store: FileStore;
+  now: () => number;
+}
+
+const ENGINE_HELP = `
+Engine options (any command that prints a token):
+  --profile <name>     use a profile from the config file
+  --config <file>      config file (default: $XDG_CONFIG_HOME/<name>/config.yaml; env CLAUDE_KEY_CONFIG)
+  --timeout <dur>      overall deadline, e.g. 8s (default 8s)
+  --ttl <dur>          Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)
+  --grace <dur>        extra validity a cached token needs beyond the TTL (default 60s)
+  --max-age <dur>      reuse a token with no known expiry for this long (default: the TTL, or 5m)
+  --cache <store>      file (default), keychain, or off
+  --no-cache           always fetch; never read or write the cache
+  --verbose            debug lines on stderr (never secrets)`;
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number> {
+  let label = spec.name;
+  try {
+    const split = splitArgs(argv);
+    const ctx = await createRunContext(spec, split, io);
+    const selected = await selectedProvider(ctx);
+    const program = buildProgram(ctx, selected, (l) => {
+      label = l;
+    });
+    await program.parseAsync([...argv], { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    return report(err, label, io);
+  }
+}
+
+function report(err: unknown, label: string, io: HelperIO): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return ExitCode.usage; // commander already printed its one line
+  }
+  const e: ClaudeKeyError = isClaudeKeyError(err)
+    ? err
+    : new InternalError(`unexpected error: ${redact(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+  io.stderr(`${label}: ${e.line}`);
+  if (e.exitCode === ExitCode.internal && process.env.CLAUDE_KEY_DEBUG && err instanceof Error && err.stack) {
+    io.stderr(redact(err.stack));
+  }
+  return e.exitCode;
+}
+
+export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO): Promise<RunContext> {
+  const dir = cacheDir(spec.name, io.env);
+  const located = configPath(spec.name, split.engine.config, io.env);
+  const config = located ? await loadConfigFile(located.path, dir) : undefined;
+  const base = configBaseDir(config);
+  const registry = new ProviderRegistry(spec.providers, [...(base ? [base] : []), io.cwd, ...(spec.pluginDirs ?? [])]);
+  const store = new FileStore(dir);
+  const now = spec.now ?? Date.now;
+  const verbose = split.engine.verbose === true || io.env.CLAUDE_KEY_DEBUG === '1';
+  const stores = new Map<string, Promise<TokenStore>>();
+  const ctx: RunContext = { spec, io, split, config, registry, store, now, engine: undefined as unknown as Engine };
+  ctx.engine = new Engine({
+    helperName: spec.name,
+    store,
+    env: io.env,
+    now,
+    caller: spec.caller ?? (() => findClaudeCodeCaller()),
+    log: {
+      warn: (m) => io.stderr(`${spec.name}: warning: ${m}`),
+      debug: (m) => {
+        if (verbose) io.stderr(`${spec.name}: ${m}`);
+      },
+    },
+    loadProvider: (name) => registry.load(name),
+    tokenStore: (name) => {
+      if (!stores.has(name)) stores.set(name, loadTokenStore(spec, name));
+      return stores.get(name)!;
+    },
+    profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
+  });
+  return ctx;
+}
+
+async function loadTokenStore(spec: HelperSpec, name: string): Promise<TokenStore> {
+  const loader = spec.tokenStores?.[name];
+  if (!loader) {
+    throw new UsageError(`unknown cache store "${name}"`, {
+      hint: `use file, off${Object.keys(spec.tokenStores ?? {}).map((n) => `, ${n}`).join('')}`,
+    });
+  }
+  return loader();
+}
+
+/** Parses, merges (profile, then flags) and validates provider options; errors name the field. */
+export function validateOptions(provider: Provider, label: string, merged: Record<string, unknown>): unknown {
+  const parsed = provider.options.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(`${label}: invalid options: ${describeZodError(parsed.error)}`, {
+      hint: `see: ${provider.name} --help`,
+    });
+  }
+  return parsed.data;
+}
+
+/** Runs one token request for a target through the engine. */
+export async function fetchToken(
+  ctx: RunContext,
+  split: SplitArgs,
+  flagOptions: Record<string, unknown>,
+  depth = 0,
+  providerOverride?: Provider,
+): Promise<TokenResult & { label: string }> {
+  const target = resolveTarget(split, ctx.config);
+  const provider = providerOverride ?? (await ctx.registry.load(target.provider));
+  const label = target.profileName ? `profile ${target.profileName} (${target.provider})` : target.provider;
+  const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
+  const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions });
+  const result = await ctx.engine.getToken({
+    key: tokenCacheKey(ctx.spec.name, target, split.rest),
+    provider,
+    label,
+    options,
+    settings,
+    depth,
+    ...(target.profileName ? { profileName: target.profileName } : {}),
+  });
+  return { ...result, label };
+}
+
+/** `profile:NAME` references and `otel-headers`: a profile's token through the engine. */
+export function tokenForProfile(ctx: RunContext, name: string, depth = 0) {
+  const split: SplitArgs = { engine: { ...pickInherited(ctx.split), profile: name }, rest: [], wantsHelp: false };
+  return fetchToken(ctx, split, {}, depth);
+}
+
+/** Engine flags that carry over to a referenced profile (the config file and verbosity). */
+function pickInherited(split: SplitArgs): SplitArgs['engine'] {
+  return {
+    ...(split.engine.config !== undefined ? { config: split.engine.config } : {}),
+    ...(split.engine.verbose ? { verbose: true } : {}),
+  };
+}
+
+function buildProgram(ctx: RunContext, selected: { name: string; provider?: Provider }, setLabel: (label: string) => void): Command {
+  const { spec, io, split } = ctx;
+  const program = new Command(spec.name)
+    .description(spec.description ?? `Prints one credential for Claude Code's apiKeyHelper.`)
+    .version(spec.version ?? '0.0.0', '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s.trimEnd()),
+      outputError: (s, write) => write(`${spec.name}: ${s.replace(/^error: /, '').trim()}`),
+    })
+    .showHelpAfterError(`(run ${spec.name} --help for usage)`);
+  program
+    .option('--profile <name>', 'use a profile from the config file')
+    .option('--config <file>', 'config file (env CLAUDE_KEY_CONFIG)')
+    .option('--timeout <duration>', 'overall deadline (default 8s)')
+    .option('--ttl <duration>', "Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)")
+    .option('--grace <duration>', 'extra validity beyond the TTL a cached token needs (default 60s)')
+    .option('--max-age <duration>', 'reuse a token without expiry this long (default: the TTL, or 5m)')
+    .option('--cache <store>', 'file (default), off, or a token store such as keychain')
+    .option('--no-cache', 'always fetch; never read or write the cache')
+    .option('--verbose', 'debug lines on stderr (never secrets)');
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  ${spec.name} exec --max-age 300 -- vault kv get -field=api_key secret/litellm/claude-code
+  ${spec.name} --profile work
+  ${spec.name} doctor --profile work
+Claude Code settings (~/.claude/settings.json):
+  { "apiKeyHelper": "${spec.name} --profile work", "env": { "CLAUDE_CODE_API_KEY_HELPER_TTL_MS": "900000" } }
+Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 deadline, 6 not found.`,
+  );
+
+  // Profile-only invocation: `claude-key --profile work`.
+  program.action(async () => {
+    if (split.engine.profile === undefined) {
+      program.outputHelp();
+      return;
+    }
+    const target = resolveTarget(split, ctx.config);
+    setLabel(`${spec.name}: profile ${target.profileName}`);
+    const result = await fetchToken(ctx, split, {});
+    io.stdout(`${result.token}\n`);
+  });
+
+  for (const entry of ctx.registry.list()) {
+    const cmd = program.command(entry.name).summary(entry.summary).description(entry.summary);
+    if (entry.name !== selected.name || !selected.provider) {
+      // Not the one we run: keep start-up cheap, accept anything (it is never executed).
+      cmd.allowUnknownOption().allowExcessArguments().helpOption(false);
+      continue;
+    }
+    configureProviderCommand(ctx, cmd, selected.provider, setLabel);
+  }
+  if (selected.provider && !ctx.registry.has(selected.name)) {
+    // A plugin package given on the command line.
+    configureProviderCommand(ctx, program.command(selected.name).description(selected.provider.summary), selected.provider, setLabel);
+  }
+
+  const cache = program.command('cache').description('inspect or clear cached tokens (never shows a token)');
+  cache
+    .command('status')
+    .description('list cached tokens: provider, profile, age, time left')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', `\nExample:\n  ${spec.name} cache status --profile work`)
+    .action((opts: { json?: boolean }) => cacheStatus(ctx, opts));
+  cache
+    .command('clear')
+    .description('delete cached tokens (all, or those of --profile)')
+    .addHelpText('after', `\nExample:\n  ${spec.name} cache clear --profile work`)
+    .action(() => cacheClear(ctx));
+
+  program
+    .command('doctor')
+    .description('check config, provider reachability and TTL alignment; print the settings to use')
+    .argument('[invocation...]', 'a provider invocation to check, e.g. vault --path secret/x --field key')
+    .allowUnknownOption()
+    .addHelpText('after', `\nExamples:\n  ${spec.name} doctor --profile work\n  ${spec.name} doctor exec -- ./print-token.sh`)
+    .action(async (invocation: string[]) => {
+      process.exitCode = await runDoctor(ctx, invocation);
+    });
+
+  program
+    .command('init')
+    .description("write apiKeyHelper (and env) into Claude Code's settings.json, keeping everything else, with a backup")
+    .option('--project [dir]', "write the project's .claude/settings.json instead of ~/.claude/settings.json")
+    .option('--helper <command>', 'the apiKeyHelper command (default: built from --profile)')
+    .option('--base-url <url>', 'also set ANTHROPIC_BASE_URL (your gateway)')
+    .option('--ttl-ms <ms>', 'also set CLAUDE_CODE_API_KEY_HELPER_TTL_MS (default 900000 when prompting)')
+    .option('--yes', 'do not prompt; use the flags as given')
+    .addHelpText('after', `\nExample:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes`)
+    .action(async (opts) => {
+      await runInit(ctx, opts);
+    });
+
+  program
+    .command('otel-headers')
+    .description("print {\"Authorization\":\"Bearer …\"} from a profile, for Claude Code's otelHeadersHelper")
+    .option('--header <name>', 'header name', 'Authorization')
+    .option('--scheme <scheme>', 'prefix before the token; "" for none', 'Bearer')
+    .addHelpText('after', `\nExample (settings.json):\n  "otelHeadersHelper": "${spec.name} otel-headers --profile telemetry"`)
+    .action(async (opts: { header: string; scheme: string }) => {
+      if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
+      setLabel(`${spec.name}: otel-headers`);
+      const result = await fetchToken(ctx, split, {});
+      const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
+      io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
+    });
+
+  return program;
+}
+
+/** The provider this run targets (from argv or the profile), loaded; other providers stay unloaded. */
+async function selectedProvider(ctx: RunContext): Promise<{ name: string; provider?: Provider }> {
+  const name = ctx.split.command;
+  if (!name || BUILTIN_COMMANDS.includes(name)) return { name: '' };
+  return { name, provider: await ctx.registry.load(name) };
+}
+
+const BUILTIN_COMMANDS = ['cache', 'doctor', 'init', 'otel-headers', 'help'];
+
+function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provider, setLabel: (l: string) => void): void {
+  const { spec, io, split } = ctx;
+  const fields = describeFields(provider.options);
+  cmd.description(provider.summary);
+  addFieldOptions(cmd, fields, provider.positional);
+  const examples = provider.examples ?? [];
+  cmd.addHelpText(
+    'after',
+    [
+      examples.length ? `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}` : '',
+      examples[0] ? `\nClaude Code settings:\n  { "apiKeyHelper": "${examples[0]}" }` : '',
+      provider.env?.length ? `\nEnvironment: ${provider.env.join(', ')}` : '',
+      ENGINE_HELP,
+    ].join('\n'),
+  );
+  for (const [name, command] of Object.entries(provider.commands ?? {})) {
+    configureExtraCommand(ctx, cmd.command(name), provider, name, command, setLabel);
+  }
+  cmd.action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const positionalValue = provider.positional ? args[0] : undefined;
+    const flagValues = collectFieldValues(fields, command.opts(), positionalValue, provider.positional);
+    setLabel(`${spec.name}: ${split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name}`);
+    const result = await fetchToken(ctx, split, flagValues, 0, provider);
+    io.stdout(`${result.token}\n`);
+  });
+}
+
+function configureExtraCommand(
+  ctx: RunContext,
+  cmd: Command,
+  provider: Provider,
+  name: string,
+  command: ProviderCommand,
+  setLabel: (l: string) => void,
+): void {
+  const { spec, io } = ctx;
+  const fields = describeFields(command.options);
+  cmd.description(command.summary);
+  addFieldOptions(cmd, fields, command.positional);
+  if (command.examples?.length) cmd.addHelpText('after', `\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}`);
+  cmd.action(async (...args: unknown[]) => {
+    const self = args[args.length - 1] as Command;
+    setLabel(`${spec.name}: ${provider.name} ${name}`);
+    const values = collectFieldValues(fields, self.opts(), command.positional ? args[0] : undefined, command.positional);
+    const parsed = command.options.safeParse(values);
+    if (!parsed.success) throw new ConfigError(`${provider.name} ${name}: ${describeZodError(parsed.error)}`);
+    const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
+    const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
+    const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);
+    await command.run(parsed.data, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      readSecret: (prompt) => readSecret(io, prompt),
+      isInteractive: Boolean(io.stdin.isTTY),
+      env: io.env,
+      signal,
+      context,
+    });
+  });
+}

@@ -1,0 +1,82 @@
+// The one config loader: YAML or JSON, validated, with errors that name the file and the field.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import writeFileAtomic from 'write-file-atomic';
+import { mkdirSync } from 'node:fs';
+import { ConfigError } from './errors.js';
+import { fileStamp, normaliseKeys, snapshotPath, type ConfigFile } from './invocation.js';
+
+const engineKeys = {
+  timeout: z.union([z.string(), z.number()]).optional(),
+  ttl: z.union([z.string(), z.number()]).optional(),
+  grace: z.union([z.string(), z.number()]).optional(),
+  maxAge: z.union([z.string(), z.number()]).optional(),
+  'max-age': z.union([z.string(), z.number()]).optional(),
+  cache: z.string().optional(),
+};
+
+const ConfigSchema = z
+  .object({
+    defaults: z.object(engineKeys).strict().optional(),
+    profiles: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._-]+$/, 'profile names use letters, digits, ".", "_" and "-"'),
+        z.looseObject({ provider: z.string().min(1, 'name the provider, e.g. provider: vault'), description: z.string().optional(), ...engineKeys }),
+      )
+      .optional(),
+  })
+  .strict();
+
+/** "profiles.work.provider: Required" style text for the first few issues. */
+export function describeZodError(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      return `${prefix}${path ? `${path}: ` : ''}${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Parses and validates `path`; on success leaves a JSON snapshot for the warm path. */
+export async function loadConfigFile(path: string, cacheDirectory: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ConfigError(`cannot read config file ${path} (${code === 'ENOENT' ? 'it does not exist' : code})`, {
+      hint: 'check --config / CLAUDE_KEY_CONFIG',
+    });
+  }
+  const stamp = fileStamp(path);
+  let data: unknown;
+  try {
+    if (path.endsWith('.json')) data = JSON.parse(text);
+    else data = (await import('yaml')).parse(text);
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${first}`);
+  }
+  const parsed = ConfigSchema.safeParse(data ?? {});
+  if (!parsed.success) throw new ConfigError(`config file ${path}: ${describeZodError(parsed.error)}`);
+  const config: ConfigFile = {
+    path,
+    defaults: normaliseKeys(parsed.data.defaults ?? {}),
+    profiles: (parsed.data.profiles ?? {}) as Record<string, Record<string, unknown>>,
+  };
+  if (stamp) {
+    try {
+      mkdirSync(cacheDirectory, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(snapshotPath(cacheDirectory, path), JSON.stringify({ stamp, config }), { mode: 0o600 });
+    } catch {
+      // Without a snapshot the warm path just defers to this loader; nothing is lost.
+    }
+  }
+  return config;
+}
+
+export function configBaseDir(config: ConfigFile | undefined): string | undefined {
+  return config ? dirname(config.path) : undefined;
+}

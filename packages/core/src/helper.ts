@@ -1,0 +1,45 @@
+// createHelper: one call that turns a list of providers into a complete helper binary (claude-key, or a branded one).
+import { builtinProviders } from './builtin/index.js';
+import { tryFastPath } from './fast-path.js';
+import type { ProviderEntry, TokenStore } from './provider.js';
+import type { HelperIO } from './cli/io.js';
+
+export interface HelperSpec {
+  /** Binary name; also names the cache and config directories (`~/.cache/<name>`). */
+  name: string;
+  version?: string;
+  description?: string;
+  /** Providers besides the built-ins (env, file, exec). */
+  providers: ProviderEntry[];
+  /** Token stores for `--cache <name>`, loaded only when used (e.g. keychain). */
+  tokenStores?: Record<string, () => Promise<TokenStore>>;
+  /** Extra directories searched for plugin provider packages. */
+  pluginDirs?: string[];
+  /** Leave out env/file/exec. */
+  withoutBuiltins?: boolean;
+  /** Tests: an injected clock and caller identity. */
+  now?: () => number;
+  caller?: () => string | undefined;
+}
+
+export interface Helper {
+  readonly spec: HelperSpec;
+  /** Runs with these arguments; resolves to the exit code (the caller sets process.exitCode). */
+  run(argv?: readonly string[], io?: HelperIO): Promise<number>;
+}
+
+export function createHelper(spec: HelperSpec): Helper {
+  const full: HelperSpec = { ...spec, providers: [...(spec.withoutBuiltins ? [] : builtinProviders), ...spec.providers] };
+  const names = new Set(full.providers.map((p) => p.name));
+  return {
+    spec: full,
+    async run(argv = process.argv.slice(2), io) {
+      const env = io?.env ?? process.env;
+      const write = io ? io.stdout : (text: string) => process.stdout.write(text);
+      const fastInput = { helperName: full.name, providers: names, argv, env, write, ...(full.caller ? { caller: full.caller } : {}) };
+      if (tryFastPath(full.now ? { ...fastInput, now: full.now() } : fastInput)) return 0;
+      const [{ runCli }, { processIO }] = await Promise.all([import('./cli/run.js'), import('./cli/io.js')]);
+      return runCli(full, argv, io ?? processIO());
+    },
+  };
+}

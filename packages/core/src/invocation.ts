@@ -1,0 +1,228 @@
+// Turns argv, the config file and the environment into one Invocation, without loading any schema library.
+//
+// Both the warm path and the full CLI use this, so the cache key computed to *read* a token is
+// always the one used to *write* it.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError, ConfigError } from './errors.js';
+import { parseDuration } from './duration.js';
+import { configDir } from './paths.js';
+import { hashKey, type Timing } from './cache/entry.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Flags the engine owns. They are accepted before or after the provider name. */
+export const ENGINE_VALUE_FLAGS = ['--profile', '--config', '--timeout', '--ttl', '--grace', '--max-age', '--cache'] as const;
+export const ENGINE_BOOLEAN_FLAGS = ['--no-cache', '--verbose'] as const;
+/** Keys of a profile (or `defaults`) that configure the engine rather than the provider. */
+export const ENGINE_KEYS = ['timeout', 'ttl', 'grace', 'maxAge', 'cache', 'provider', 'description'] as const;
+
+export interface EngineFlags {
+  profile?: string;
+  config?: string;
+  timeout?: string;
+  ttl?: string;
+  grace?: string;
+  maxAge?: string;
+  cache?: string;
+  noCache?: boolean;
+  verbose?: boolean;
+}
+
+export interface SplitArgs {
+  engine: EngineFlags;
+  /** First positional: a provider or a command name. */
+  command?: string;
+  /** Everything for the provider, in order, with engine flags removed (`--` kept). */
+  rest: string[];
+  /** --help, -h, --version or -V seen (only the full CLI answers those). */
+  wantsHelp: boolean;
+}
+
+const camel = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Separates engine flags from provider arguments. Stops interpreting at `--`. */
+export function splitArgs(argv: readonly string[]): SplitArgs {
+  const engine: Record<string, string | boolean> = {};
+  const rest: string[] = [];
+  let command: string | undefined;
+  let wantsHelp = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if ((ENGINE_VALUE_FLAGS as readonly string[]).includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      engine[camel(name)] = value;
+    } else if ((ENGINE_BOOLEAN_FLAGS as readonly string[]).includes(arg)) {
+      engine[camel(arg)] = true;
+    } else if (arg === '--help' || arg === '-h' || arg === '--version' || arg === '-V') {
+      wantsHelp = true;
+      rest.push(arg);
+    } else if (command === undefined && !arg.startsWith('-')) {
+      command = arg;
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { engine: engine as EngineFlags, command, rest, wantsHelp };
+}
+
+export interface ConfigFile {
+  path: string;
+  defaults: Record<string, unknown>;
+  profiles: Record<string, Record<string, unknown>>;
+}
+
+/** The config file path: --config, then CLAUDE_KEY_CONFIG, then the first that exists of config.{yaml,yml,json}. */
+export function configPath(appName: string, flag: string | undefined, env: Env): { path: string; explicit: boolean } | undefined {
+  if (flag) return { path: flag, explicit: true };
+  if (env.CLAUDE_KEY_CONFIG) return { path: env.CLAUDE_KEY_CONFIG, explicit: true };
+  const dir = configDir(appName, env);
+  for (const name of ['config.yaml', 'config.yml', 'config.json']) {
+    const path = join(dir, name);
+    try {
+      statSync(path);
+      return { path, explicit: false };
+    } catch {
+      // try the next name
+    }
+  }
+  return undefined;
+}
+
+/** Identity of a config file's current contents, cheap to compute (no read). */
+export function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function snapshotPath(cacheDirectory: string, path: string): string {
+  return join(cacheDirectory, `config-${hashKey(path)}.json`);
+}
+
+/**
+ * The config as the warm path can get it: JSON files are parsed directly; YAML files are read
+ * from the JSON snapshot the full CLI leaves after validating them (re-made when the file's
+ * stamp changes). Returns null when only the full loader can answer.
+ */
+export function loadConfigFast(path: string, cacheDirectory: string): ConfigFile | null {
+  const stamp = fileStamp(path);
+  if (stamp === undefined) return null;
+  try {
+    const snap = JSON.parse(readFileSync(snapshotPath(cacheDirectory, path), 'utf8')) as { stamp?: string; config?: ConfigFile };
+    if (snap.stamp === stamp && snap.config) return snap.config;
+  } catch {
+    // no snapshot yet
+  }
+  return null;
+}
+
+/** Profile keys may be written kebab-case or camelCase; providers see camelCase. */
+export function normaliseKeys(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
+export type CacheMode = 'file' | 'off' | (string & {});
+
+export interface EngineSettings extends Timing {
+  timeoutMs: number;
+  maxAgeMs: number;
+  cache: CacheMode;
+  verbose: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 8000;
+export const DEFAULT_GRACE_MS = 60_000;
+/** Max-age for tokens without expiry when Claude Code's TTL is unknown. */
+export const DEFAULT_MAX_AGE_WITHOUT_TTL_MS = 300_000;
+
+function duration(name: string, value: unknown, source: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const ms = typeof value === 'number' || typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) throw new UsageError(`${source} ${name} "${String(value)}" is not a duration; use e.g. 30s, 5m, 1h or seconds`);
+  return ms;
+}
+
+/** Engine settings: flag, then profile, then config defaults, then environment, then built-in defaults. */
+export function resolveEngineSettings(
+  flags: EngineFlags,
+  profile: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  env: Env,
+): EngineSettings {
+  const pick = (name: 'timeout' | 'ttl' | 'grace' | 'maxAge', flagName: string) =>
+    duration(flagName, flags[name], 'flag') ?? duration(name, profile[name], 'profile') ?? duration(name, defaults[name], 'defaults');
+  let envTtl: number | undefined;
+  if (env.CLAUDE_CODE_API_KEY_HELPER_TTL_MS) {
+    envTtl = Number(env.CLAUDE_CODE_API_KEY_HELPER_TTL_MS);
+    if (!Number.isInteger(envTtl) || envTtl < 0) {
+      throw new UsageError(`CLAUDE_CODE_API_KEY_HELPER_TTL_MS="${env.CLAUDE_CODE_API_KEY_HELPER_TTL_MS}" is not a whole number of milliseconds`);
+    }
+  }
+  const ttlMs = pick('ttl', '--ttl') ?? envTtl ?? 0;
+  const cache = flags.noCache ? 'off' : String(flags.cache ?? profile.cache ?? defaults.cache ?? 'file');
+  return {
+    ttlMs,
+    timeoutMs: pick('timeout', '--timeout') ?? DEFAULT_TIMEOUT_MS,
+    graceMs: pick('grace', '--grace') ?? DEFAULT_GRACE_MS,
+    maxAgeMs: pick('maxAge', '--max-age') ?? (ttlMs > 0 ? ttlMs : DEFAULT_MAX_AGE_WITHOUT_TTL_MS),
+    cache,
+    verbose: flags.verbose === true,
+  };
+}
+
+export interface ResolvedTarget {
+  /** Provider name or package. */
+  provider: string;
+  profileName?: string;
+  /** Provider options from the profile (engine keys removed, camelCase). */
+  profileOptions: Record<string, unknown>;
+  /** The profile's engine keys. */
+  profileEngine: Record<string, unknown>;
+}
+
+/** Which provider runs, with which profile options. */
+export function resolveTarget(split: SplitArgs, config: ConfigFile | undefined): ResolvedTarget {
+  const profileName = split.engine.profile;
+  if (profileName === undefined) {
+    if (!split.command) throw new UsageError('name a provider (e.g. claude-key exec -- CMD) or a profile (--profile NAME)');
+    return { provider: split.command, profileOptions: {}, profileEngine: {} };
+  }
+  const raw = config?.profiles[profileName];
+  if (!raw) {
+    const known = config ? Object.keys(config.profiles) : [];
+    throw new ConfigError(
+      `profile "${profileName}" is not defined${config ? ` in ${config.path}` : ' (no config file found)'}`,
+      { hint: known.length ? `known profiles: ${known.join(', ')}` : 'add it under "profiles:" in the config file' },
+    );
+  }
+  const profile = normaliseKeys(raw);
+  const provider = typeof profile.provider === 'string' ? profile.provider : undefined;
+  if (!provider) throw new ConfigError(`profile "${profileName}" has no "provider" key`);
+  if (split.command !== undefined && split.command !== provider) {
+    throw new UsageError(`--profile ${profileName} uses provider "${provider}", not "${split.command}"`);
+  }
+  const profileOptions: Record<string, unknown> = {};
+  const profileEngine: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(profile)) {
+    if ((ENGINE_KEYS as readonly string[]).includes(k)) profileEngine[k] = v;
+    else profileOptions[k] = v;
+  }
+  return { provider, profileName, profileOptions, profileEngine };
+}
+
+/** The cache key of a token: every input that can change it (argv, profile options, helper name). */
+export function tokenCacheKey(helperName: string, target: ResolvedTarget, rest: readonly string[]): string {
+  return hashKey({ h: helperName, p: target.provider, o: target.profileOptions, a: rest });
+}
