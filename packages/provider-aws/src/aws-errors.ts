@@ -159,7 +159,8 @@ export function toClaudeKeyError(err: unknown, site: AwsCallSite): ClaudeKeyErro
     return new ConfigError('no AWS region configured', { cause: err, hint: 'pass --region, set AWS_REGION, or set region in the AWS profile' });
   }
 
-  const rule = RULES[name];
+  // The SDK names modelled STS errors `<wire code>Exception` (InvalidIdentityToken -> InvalidIdentityTokenException).
+  const rule = RULES[name] ?? RULES[name.replace(/Exception$/, '')];
   if (rule) {
     const serviceText = rule.withServiceMessage && e.message ? ` (${name}: ${oneLine(e.message)})` : '';
     return build(rule.kind, rule.message(site) + serviceText, rule.hint?.(site), err);

@@ -1,5 +1,5 @@
 // Checks an incoming request's AWS SigV4 Authorization header by signing it again with the known secret key.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -58,6 +58,13 @@ export async function verifySigV4(req: SignedRequest, keys: ReadonlyMap<string, 
   const presentedToken = req.headers['x-amz-security-token'];
   if (known.sessionToken !== undefined && (typeof presentedToken !== 'string' || !sameText(presentedToken, known.sessionToken))) {
     return { ok: false, reason: 'bad-token' };
+  }
+
+  // A signed x-amz-content-sha256 stands in for the body in the canonical request, so it must
+  // match the body actually received, or a tampered body would still verify.
+  const declaredHash = req.headers['x-amz-content-sha256'];
+  if (declaredHash !== undefined && !sameText(String(declaredHash), createHash('sha256').update(req.body).digest('hex'))) {
+    return { ok: false, reason: 'bad-signature' };
   }
 
   const headers: Record<string, string> = {};
