@@ -32,12 +32,9 @@ export async function createTestIssuer(kid = 'test-key-1'): Promise<TestIssuer> 
     dir,
     async sign(claims = {}, opts = {}) {
       const nowSec = opts.nowSec ?? Math.floor(Date.now() / 1000);
-      return new SignJWT({ sub: 'alice', team: 'eng', jti: `jti-${++n}-${nowSec}`, ...claims })
+      const standard = { iss: TEST_ISSUER, aud: TEST_AUDIENCE, iat: nowSec, exp: nowSec + (opts.ttlSec ?? 300) };
+      return new SignJWT({ ...standard, sub: 'alice', team: 'eng', jti: `jti-${++n}-${nowSec}`, ...claims })
         .setProtectedHeader({ alg: 'ES256', kid: opts.kid ?? kid, typ: 'JWT' })
-        .setIssuer(TEST_ISSUER)
-        .setAudience(TEST_AUDIENCE)
-        .setIssuedAt(nowSec)
-        .setExpirationTime(nowSec + (opts.ttlSec ?? 300))
         .sign(opts.key ?? privateKey);
     },
   };

@@ -33,6 +33,8 @@ export interface MockUpstream {
   readonly count: number;
   /** Requests whose answer was cut short because the caller went away. */
   readonly aborted: number;
+  /** Streamed answers still being written. */
+  readonly activeStreams: number;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,7 @@ export async function startMockUpstream(opts: MockOptions = {}, port = 0, host =
   const reply = opts.reply ?? MOCK_REPLY;
   const words = reply.split(/(?<= )/); // streamed word by word, spaces kept
   const cachedPrefixes = new Set<string>();
-  const state = { count: 0, aborted: 0, seq: 0 };
+  const state = { count: 0, aborted: 0, active: 0, seq: 0 };
   const requests: RecordedRequest[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
@@ -111,6 +113,8 @@ export async function startMockUpstream(opts: MockOptions = {}, port = 0, host =
       };
       return void (delayMs ? setTimeout(send, delayMs) : send());
     }
+    state.active++;
+    res.once('close', () => state.active--);
     streamAnswer(res, { ...message, usage: { ...usage, output_tokens: 1 } }, words, usage.output_tokens, delayMs, () => state.aborted++);
   };
 
@@ -131,6 +135,9 @@ export async function startMockUpstream(opts: MockOptions = {}, port = 0, host =
     },
     get aborted() {
       return state.aborted;
+    },
+    get activeStreams() {
+      return state.active;
     },
     close: () =>
       new Promise<void>((resolve) => {
