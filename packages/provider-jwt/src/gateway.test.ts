@@ -1,0 +1,84 @@
+// End to end with the reference gateway: what `jwt keygen` prints is the gateway's jwksFile, and minted tokens get through.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestContext } from '@claude-key/core/testing';
+import { createGateway, parseConfig, type Gateway } from '@claude-key/gateway';
+import provider, { jwtCommands } from './index.js';
+import { runCommand, tempDir } from './test-support/fixtures.js';
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const commands = jwtCommands();
+
+describe('jwt tokens at the reference gateway', () => {
+  let keysDir: string;
+  let jwksFile: string;
+  let clock = T0;
+  const gateways: Gateway[] = [];
+  after(() => Promise.all(gateways.map((g) => g.close())));
+
+  before(async () => {
+    keysDir = await tempDir();
+    jwksFile = join(keysDir, '..', `${Date.now()}-jwks.json`);
+    await runCommand(commands.keygen, { keysDir, kid: 'k1' });
+  });
+
+  /** A gateway trusting the JWKS `claude-key jwt jwks` prints right now (it loads the file at start-up). */
+  async function gatewayTrustingCurrentJwks(): Promise<string> {
+    await writeFile(jwksFile, (await runCommand(commands.jwks, { keysDir })).out.join(''));
+    const config = parseConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      store: { path: 'memory://', flushIntervalMs: 20 },
+      log: { level: 'error' },
+      auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile }] },
+    });
+    const gateway = await createGateway(config, { now: () => clock });
+    gateways.push(gateway);
+    return gateway.listen(0, '127.0.0.1');
+  }
+
+  async function mint(extra: Record<string, unknown> = {}) {
+    const ctx = createTestContext({ now: clock, ttlMs: 5 * 60_000 });
+    return (await provider.fetch(provider.options.parse({ keysDir, aud: 'claude-gateway', team: 'platform', sub: 'ada', ...extra }), ctx)).token;
+  }
+
+  /** What Claude Code sends: the helper's output as both Authorization: Bearer and X-Api-Key. */
+  const ask = (url: string, token: string) =>
+    fetch(`${url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', authorization: `Bearer ${token}`, 'x-api-key': token },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+
+  it('accepts a minted token, rejects it with 401 once expired, and accepts a fresh one', async () => {
+    const url = await gatewayTrustingCurrentJwks();
+    const token = await mint();
+    const ok = await ask(url, token);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    clock += 60 * 60_000;
+    const expired = await ask(url, token);
+    assert.equal(expired.status, 401);
+    assert.match(await expired.text(), /expired/);
+    assert.equal((await ask(url, await mint())).status, 200);
+  });
+
+  it('refuses a token minted for another audience with 401', async () => {
+    const url = await gatewayTrustingCurrentJwks();
+    assert.equal((await ask(url, await mint({ aud: 'another-gateway' }))).status, 401);
+  });
+
+  it('keeps accepting the old kid during a rotation and stops after retire', async () => {
+    const oldToken = await mint();
+    await runCommand(commands.keygen, { keysDir, kid: 'k2' });
+    const overlap = await gatewayTrustingCurrentJwks();
+    assert.equal((await ask(overlap, oldToken)).status, 200);
+    assert.equal((await ask(overlap, await mint())).status, 200);
+    await runCommand(commands.retire, { keysDir, kid: 'k1' });
+    const afterRetire = await gatewayTrustingCurrentJwks();
+    const refused = await ask(afterRetire, oldToken);
+    assert.equal(refused.status, 401);
+    assert.match(await refused.text(), /unknown kid/);
+    assert.equal((await ask(afterRetire, await mint())).status, 200);
+  });
+});
