@@ -221,7 +221,7 @@ describe('aws provider: error mapping', () => {
 describe('aws provider: options', () => {
   test('flags map to documented option names and reject malformed values', () => {
     assert.equal(provider.name, 'aws');
-    assert.equal(provider.positional, 'secretId');
+    assert.equal(provider.positional, undefined, 'the secret is named with --secret-id, as in the AWS CLI');
     assert.ok('awsProfile' in provider.options.shape, 'AWS profile is --aws-profile, not --profile');
     assert.ok(!('profile' in provider.options.shape));
     assert.equal(provider.options.safeParse({ secretId: 'x', versionId: 'short' }).success, false);

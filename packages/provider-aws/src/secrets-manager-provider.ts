@@ -17,7 +17,6 @@ export const secretsManagerProvider = defineProvider({
   name: 'aws',
   summary: 'Read the token from AWS Secrets Manager',
   options,
-  positional: 'secretId',
   examples: [
     'claude-key aws --secret-id prod/anthropic-api-key',
     'claude-key aws --secret-id prod/llm --json-key apiKey --region eu-west-1',
