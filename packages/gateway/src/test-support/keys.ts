@@ -40,6 +40,9 @@ export async function createTestIssuer(kid = 'test-key-1'): Promise<TestIssuer> 
   };
 }
 
+/** The private key as a JWK, for a test apiKeyHelper script that signs its own tokens. */
+export const privateJwk = (issuer: TestIssuer) => exportJWK(issuer.privateKey);
+
 export function issuerConfig(issuer: TestIssuer) {
   return { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksFile: issuer.jwksFile, algorithms: ['ES256' as const] };
 }

@@ -1,0 +1,72 @@
+// Runs claude-key-gateway as a real process from source (for end-to-end, replica and shutdown tests).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const BIN = join(REPO_ROOT, 'packages/gateway/src/bin.ts');
+
+export interface GatewayProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process printed on stdout (JSON log lines). */
+  stdout(): string;
+  stderr(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Node arguments that run a TypeScript entry point of this repo without a build. */
+export const NODE_SOURCE_ARGS = ['--conditions=source', '--import', 'tsx'];
+
+export function writeConfig(dir: string, config: Record<string, unknown>): string {
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** Runs a CLI command (usage, audit ...) to completion. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...NODE_SOURCE_ARGS, BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
+
+export async function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [...NODE_SOURCE_ARGS, BIN, 'serve', '--config', configFile, '--port', '0'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
+      if (m) clearTimeout(timer), resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${err}`)));
+  });
+  return {
+    url,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      return code as number | null;
+    },
+  };
+}
