@@ -85,9 +85,20 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {}
 
   async getToken(req: TokenRequest): Promise<TokenResult> {
+    // A referenced timer (unlike AbortSignal.timeout) keeps the process alive until the deadline
+    // even when a provider hangs on nothing, so a hang always ends in a clear deadline error.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('deadline', 'TimeoutError')), req.settings.timeoutMs);
+    try {
+      return await this.getTokenBefore(req, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async getTokenBefore(req: TokenRequest, deadline: AbortSignal): Promise<TokenResult> {
     const { deps } = this;
     const { settings } = req;
-    const deadline = AbortSignal.timeout(settings.timeoutMs);
     if (settings.cache === 'off') {
       const credential = await this.fetch(req, deadline, false);
       return { token: credential.token, source: 'uncached', expiresAt: credential.expiresAt ?? null };

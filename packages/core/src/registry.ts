@@ -74,13 +74,16 @@ export class ProviderRegistry {
   async load(name: string): Promise<Provider> {
     const entry = this.entries.get(name);
     if (entry) return asProvider(await entry.load(), `provider "${name}"`);
-    if (!PACKAGE_NAME.test(name) || !name.includes('-')) {
-      throw new UsageError(`unknown provider "${name}"`, { hint: `known providers: ${[...this.entries.keys()].join(', ')}` });
-    }
+    const unknown = new UsageError(`unknown provider "${name}"`, {
+      hint: `known providers: ${[...this.entries.keys()].join(', ')}; or name an installed provider package`,
+    });
+    if (!PACKAGE_NAME.test(name)) throw unknown;
     for (const dir of this.searchDirs) {
       const file = resolvePackageEntry(name, dir);
       if (file && existsSync(file)) return asProvider(await import(pathToFileURL(file).href), `package ${name}`);
     }
+    // A bare word is most likely a typo of a built-in name; a scoped or provider-ish name is a package.
+    if (!name.includes('/') && !name.includes('provider')) throw unknown;
     throw new ConfigError(`provider package ${name} is not installed`, {
       hint: `npm install ${name} next to the config file or in the current directory`,
     });

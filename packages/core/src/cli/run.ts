@@ -56,11 +56,17 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     const split = splitArgs(argv);
     const ctx = await createRunContext(spec, split, io);
     const selected = await selectedProvider(ctx);
-    const program = buildProgram(ctx, selected, (l) => {
-      label = l;
+    let exit = 0;
+    const program = buildProgram(ctx, selected, {
+      setLabel: (l) => {
+        label = l;
+      },
+      setExit: (code) => {
+        exit = code;
+      },
     });
     await program.parseAsync([...argv], { from: 'user' });
-    return Number(process.exitCode ?? 0);
+    return exit;
   } catch (err) {
     return report(err, label, io);
   }
@@ -162,19 +168,17 @@ export async function fetchToken(
 
 /** `profile:NAME` references and `otel-headers`: a profile's token through the engine. */
 export function tokenForProfile(ctx: RunContext, name: string, depth = 0) {
-  const split: SplitArgs = { engine: { ...pickInherited(ctx.split), profile: name }, rest: [], wantsHelp: false };
+  const split: SplitArgs = { engine: { ...ctx.split.engine, profile: name }, rest: [], wantsHelp: false };
   return fetchToken(ctx, split, {}, depth);
 }
 
-/** Engine flags that carry over to a referenced profile (the config file and verbosity). */
-function pickInherited(split: SplitArgs): SplitArgs['engine'] {
-  return {
-    ...(split.engine.config !== undefined ? { config: split.engine.config } : {}),
-    ...(split.engine.verbose ? { verbose: true } : {}),
-  };
+interface RunHooks {
+  setLabel(label: string): void;
+  setExit(code: number): void;
 }
 
-function buildProgram(ctx: RunContext, selected: { name: string; provider?: Provider }, setLabel: (label: string) => void): Command {
+function buildProgram(ctx: RunContext, selected: { name: string; provider?: Provider }, hooks: RunHooks): Command {
+  const { setLabel } = hooks;
   const { spec, io, split } = ctx;
   const program = new Command(spec.name)
     .description(spec.description ?? `Prints one credential for Claude Code's apiKeyHelper.`)
@@ -254,7 +258,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .allowUnknownOption()
     .addHelpText('after', `\nExamples:\n  ${spec.name} doctor --profile work\n  ${spec.name} doctor exec -- ./print-token.sh`)
     .action(async (invocation: string[]) => {
-      process.exitCode = await runDoctor(ctx, invocation);
+      hooks.setExit(await runDoctor(ctx, invocation));
     });
 
   program
@@ -279,7 +283,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .action(async (opts: { header: string; scheme: string }) => {
       if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
       setLabel(`${spec.name}: otel-headers`);
-      const result = await fetchToken(ctx, split, {});
+      const result = await tokenForProfile(ctx, split.engine.profile);
       const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
       io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
     });

@@ -1,0 +1,245 @@
+// The CLI contract: one token on stdout, redacted one-line errors, distinct exit codes, profiles, warm path, commands.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHelper, type HelperSpec } from '../helper.js';
+import type { HelperIO } from './io.js';
+import { ExitCode } from '../errors.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sandbox() {
+  const root = mkdtempSync(join(tmpdir(), 'ck-cli-'));
+  const env: Record<string, string | undefined> = {
+    HOME: join(root, 'home'),
+    PATH: process.env.PATH,
+    CLAUDE_KEY_CACHE_DIR: join(root, 'cache'),
+    CLAUDE_KEY_CONFIG_DIR: join(root, 'config'),
+  };
+  mkdirSync(env.HOME!, { recursive: true });
+  const counter = join(root, 'calls');
+  /** An exec command that records each call and prints `token`. */
+  const mint = (token: string) => ['sh', '-c', `echo x >> ${counter}; echo ${token}`];
+  const calls = () => (existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0);
+  return { root, env, mint, calls };
+}
+
+async function run(argv: string[], env: Record<string, string | undefined>, spec: Partial<HelperSpec> = {}, cwd = process.cwd()): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: HelperIO = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (l) => {
+      stderr += `${l}\n`;
+    },
+    stdin: Readable.from([]) as unknown as HelperIO['stdin'],
+    env,
+    cwd,
+  };
+  const helper = createHelper({ name: 'ck-test', providers: [], caller: () => undefined, ...spec });
+  const code = await helper.run(argv, io);
+  return { code, stdout, stderr };
+}
+
+test('exec --max-age 300 -- CMD ARGS prints exactly the token and one newline, then serves it from the cache', async () => {
+  const s = sandbox();
+  const first = await run(['exec', '--max-age', '300', '--', ...s.mint('tok-AAAAAAAA')], s.env);
+  assert.deepEqual(first, { code: 0, stdout: 'tok-AAAAAAAA\n', stderr: '' });
+  const second = await run(['exec', '--max-age', '300', '--', ...s.mint('tok-AAAAAAAA')], s.env);
+  assert.equal(second.stdout, 'tok-AAAAAAAA\n');
+  assert.equal(s.calls(), 1);
+});
+
+test('exec accepts JSON {token, expires_at} and caches until that expiry', async () => {
+  const s = sandbox();
+  const json = JSON.stringify({ token: 'json-token-123456', expires_at: '2099-01-01T00:00:00Z' });
+  const cmd = ['sh', '-c', `echo x >> ${join(s.root, 'calls')}; echo '${json}'`];
+  assert.equal((await run(['exec', '--', ...cmd], s.env)).stdout, 'json-token-123456\n');
+  await run(['exec', '--', ...cmd], s.env);
+  assert.equal(s.calls(), 1);
+  const status = await run(['cache', 'status', '--json'], s.env);
+  const rows = JSON.parse(status.stdout) as { expiresAt: string; provider: string }[];
+  assert.equal(rows[0]!.expiresAt, '2099-01-01T00:00:00.000Z');
+  assert.ok(!status.stdout.includes('json-token-123456'), 'cache status never shows the token');
+});
+
+test('profiles come from the YAML config; flags override profile values; the warm path serves YAML profiles too', async () => {
+  const s = sandbox();
+  const dirA = join(s.root, 'a');
+  const dirB = join(s.root, 'b');
+  mkdirSync(dirA);
+  mkdirSync(dirB);
+  mkdirSync(s.env.CLAUDE_KEY_CONFIG_DIR!, { recursive: true });
+  writeFileSync(
+    join(s.env.CLAUDE_KEY_CONFIG_DIR!, 'config.yaml'),
+    `defaults:\n  timeout: 5s\nprofiles:\n  work:\n    provider: exec\n    command: [sh, -c, "echo x >> ${join(s.root, 'calls')}; pwd"]\n    cwd: ${dirA}\n    max-age: 10m\n`,
+  );
+  assert.equal((await run(['--profile', 'work'], s.env)).stdout, `${dirA}\n`);
+  assert.equal((await run(['--profile', 'work'], s.env)).stdout, `${dirA}\n`);
+  assert.equal(s.calls(), 1);
+  const overridden = await run(['--profile', 'work', 'exec', '--cwd', dirB], s.env);
+  assert.equal(overridden.stdout, `${dirB}\n`);
+});
+
+test('config errors name the file and the bad field, with exit code 2', async () => {
+  const s = sandbox();
+  const config = join(s.root, 'bad.yaml');
+  writeFileSync(config, 'profiles:\n  work:\n    command: [echo, hi]\n');
+  const missing = await run(['--config', config, '--profile', 'work'], s.env);
+  assert.equal(missing.code, ExitCode.usage);
+  assert.match(missing.stderr, /bad\.yaml: profiles\.work\.provider/);
+  writeFileSync(config, 'profiles:\n  work:\n    provider: exec\n    command: "not-a-list"\n');
+  const wrongType = await run(['--config', config, '--profile', 'work'], s.env);
+  assert.equal(wrongType.code, ExitCode.usage);
+  assert.match(wrongType.stderr, /profile work \(exec\): invalid options: command:/);
+  const unknown = await run(['--config', config, '--profile', 'nope'], s.env);
+  assert.match(unknown.stderr, /profile "nope" is not defined.*known profiles: work/);
+  writeFileSync(config, 'profiles: [oops');
+  assert.match((await run(['--config', config, '--profile', 'x'], s.env)).stderr, /not valid YAML/);
+  assert.equal(missing.stdout + wrongType.stdout + unknown.stdout, '');
+});
+
+test('each failure class has its own exit code and one stderr line, and stdout stays empty', async () => {
+  const s = sandbox();
+  const cases: [string[], number, RegExp][] = [
+    [['exec', '--bogus-flag'], ExitCode.usage, /unknown option/],
+    [['vualt'], ExitCode.usage, /unknown provider "vualt"; known providers: env, file, exec/],
+    [['env', 'CK_TEST_UNSET_VAR'], ExitCode.usage, /CK_TEST_UNSET_VAR is not set/],
+    [['exec', '--', 'sh', '-c', 'echo boom >&2; exit 3'], ExitCode.unreachable, /exited with 3: boom/],
+    [['exec', '--timeout', '300ms', '--', 'sleep', '5'], ExitCode.deadline, /did not answer within 300ms/],
+    [['exec', '--timeout', 'soon', '--', 'true'], ExitCode.usage, /"soon" is not a duration/],
+    [['file', join(s.root, 'missing')], ExitCode.usage, /does not exist/],
+  ];
+  for (const [argv, code, pattern] of cases) {
+    const r = await run(argv, s.env);
+    assert.equal(r.code, code, argv.join(' '));
+    assert.equal(r.stdout, '', argv.join(' '));
+    assert.match(r.stderr, pattern, argv.join(' '));
+    assert.ok(r.stderr.trim().split('\n').length <= 2, `one line (plus commander's usage hint): ${r.stderr}`);
+  }
+});
+
+test('credentials echoed by a failing source never reach stderr', async () => {
+  const s = sandbox();
+  const r = await run(['exec', '--', 'sh', '-c', 'echo "Authorization: Bearer sk-ant-api03-SECRETSECRETSECRET" >&2; exit 1'], s.env);
+  assert.equal(r.code, ExitCode.unreachable);
+  assert.ok(!r.stderr.includes('SECRETSECRETSECRET'), r.stderr);
+  assert.match(r.stderr, /\[redacted\]/);
+});
+
+test('a file readable by others still works but warns with the chmod fix', async () => {
+  const s = sandbox();
+  const path = join(s.root, 'key');
+  writeFileSync(path, 'file-token-abcdef\n', { mode: 0o644 });
+  const r = await run(['file', path], s.env);
+  assert.equal(r.stdout, 'file-token-abcdef\n');
+  assert.match(r.stderr, /readable by other users.*chmod 600/);
+  assert.ok(!r.stderr.includes('file-token-abcdef'));
+});
+
+test('cache clear removes cached tokens so the next call fetches', async () => {
+  const s = sandbox();
+  await run(['exec', '--', ...s.mint('tok-clear-1234')], s.env);
+  const cleared = await run(['cache', 'clear'], s.env);
+  assert.match(cleared.stdout, /removed 1 cached token/);
+  await run(['exec', '--', ...s.mint('tok-clear-1234')], s.env);
+  assert.equal(s.calls(), 2);
+});
+
+test('otel-headers prints the JSON object otelHeadersHelper expects, from a profile', async () => {
+  const s = sandbox();
+  const config = join(s.root, 'c.json');
+  writeFileSync(config, JSON.stringify({ profiles: { telemetry: { provider: 'env', name: 'OTEL_TOKEN' } } }));
+  const r = await run(['otel-headers', '--config', config, '--profile', 'telemetry'], { ...s.env, OTEL_TOKEN: 'otel-secret-99' });
+  assert.equal(r.code, 0);
+  assert.deepEqual(JSON.parse(r.stdout), { Authorization: 'Bearer otel-secret-99' });
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+});
+
+test('init merges apiKeyHelper and env into settings.json, keeps every other key, and leaves a backup', async () => {
+  const s = sandbox();
+  const settings = join(s.env.HOME!, '.claude', 'settings.json');
+  mkdirSync(join(s.env.HOME!, '.claude'), { recursive: true });
+  const before = { model: 'opus', permissions: { allow: ['Bash(ls)'] }, env: { FOO: 'bar' } };
+  writeFileSync(settings, JSON.stringify(before));
+  const r = await run(['init', '--profile', 'work', '--base-url', 'https://gw.example.com', '--ttl-ms', '900000', '--yes'], s.env);
+  assert.equal(r.code, 0, r.stderr);
+  const after = JSON.parse(readFileSync(settings, 'utf8'));
+  assert.deepEqual(after, {
+    ...before,
+    apiKeyHelper: 'ck-test --profile work',
+    env: { FOO: 'bar', ANTHROPIC_BASE_URL: 'https://gw.example.com', CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '900000' },
+  });
+  const backups = readdirSync(join(s.env.HOME!, '.claude')).filter((n) => n.startsWith('settings.json.bak-'));
+  assert.equal(backups.length, 1);
+  assert.deepEqual(JSON.parse(readFileSync(join(s.env.HOME!, '.claude', backups[0]!), 'utf8')), before);
+  writeFileSync(settings, '{ broken');
+  const bad = await run(['init', '--helper', 'x', '--yes'], s.env);
+  assert.equal(bad.code, ExitCode.usage);
+  assert.equal(readFileSync(settings, 'utf8'), '{ broken', 'a settings file we cannot parse is left untouched');
+});
+
+test('doctor checks the provider, warns when expiring tokens meet an unset TTL, and prints the settings to paste', async () => {
+  const s = sandbox();
+  const source = join(s.root, 'token.json');
+  writeFileSync(source, JSON.stringify({ token: 'doc-token-abcdef', expires_in: 600 }));
+  const r = await run(['doctor', 'exec', '--', 'cat', source], s.env);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /ok {3}provider exec loads/);
+  assert.match(r.stdout, /warn tokens expire .* CLAUDE_CODE_API_KEY_HELPER_TTL_MS is unset/);
+  assert.match(r.stdout, /"apiKeyHelper": "ck-test exec -- cat \//);
+  assert.ok(!r.stdout.includes('doc-token-abcdef'));
+  const short = await run(['doctor', '--ttl', '15m', 'exec', '--', 'cat', source], s.env);
+  assert.match(short.stdout, /warn token lifetime 10m is shorter than TTL 15m \+ grace 1m/);
+  const failing = await run(['doctor', 'exec', '--', 'false'], s.env);
+  assert.equal(failing.code, ExitCode.unreachable);
+  assert.match(failing.stdout, /FAIL/);
+});
+
+test('a provider can be an npm package named in a profile; a package that breaks the contract is refused clearly', async () => {
+  const s = sandbox();
+  // Inside this package so the plugin can import zod like a real one would from its own deps.
+  const base = mkdtempSync(join(resolve(import.meta.dirname, '..', '..'), '.plugin-test-'));
+  const pkg = (name: string, body: string) => {
+    const dir = join(base, 'node_modules', ...name.split('/'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, type: 'module', exports: { '.': { import: './index.js' } } }));
+    writeFileSync(join(dir, 'index.js'), body);
+  };
+  pkg('@acme/claude-key-provider', `import { z } from 'zod';\nexport default { name: '@acme/claude-key-provider', summary: 'acme sso', options: z.object({ team: z.string() }), async fetch(o) { return { token: 'acme-' + o.team + '-token' }; } };\n`);
+  pkg('@acme/broken-provider', `export default { name: 'broken', summary: 'no fetch', options: { safeParse() {} } };\n`);
+  writeFileSync(
+    join(base, 'config.yaml'),
+    'profiles:\n  acme:\n    provider: "@acme/claude-key-provider"\n    team: platform\n  broken:\n    provider: "@acme/broken-provider"\n  absent:\n    provider: "@acme/not-installed-provider"\n',
+  );
+  try {
+    const ok = await run(['--config', join(base, 'config.yaml'), '--profile', 'acme'], s.env);
+    assert.deepEqual([ok.code, ok.stdout], [0, 'acme-platform-token\n']);
+    const broken = await run(['--config', join(base, 'config.yaml'), '--profile', 'broken'], s.env);
+    assert.equal(broken.code, ExitCode.usage);
+    assert.match(broken.stderr, /package @acme\/broken-provider is not a claude-key provider: missing fetch\(\)/);
+    const absent = await run(['--config', join(base, 'config.yaml'), '--profile', 'absent'], s.env);
+    assert.match(absent.stderr, /not installed; npm install @acme\/not-installed-provider/);
+  } finally {
+    (await import('node:fs')).rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('--help teaches with real examples and the exit codes', async () => {
+  const s = sandbox();
+  const top = await run(['--help'], s.env);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /exec --max-age 300 -- vault kv get/);
+  assert.match(top.stdout, /Exit codes: 0 ok, 1 internal, 2 usage\/config, 3 auth refused, 4 unreachable, 5 deadline, 6 not found/);
+  const exec = await run(['exec', '--help'], s.env);
+  assert.match(exec.stdout, /Claude Code settings:\n {2}\{ "apiKeyHelper": "claude-key exec --max-age 300/);
+});
