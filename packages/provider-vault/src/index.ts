@@ -1,0 +1,48 @@
+// The `vault` provider: prints one field of a HashiCorp Vault secret (KV v1/v2 or a leased dynamic secret).
+import { defineProvider, isClaudeKeyError } from '@claude-key/core';
+import { connect, resolveConnection } from './connection.js';
+import { toCredential } from './credential.js';
+import { VaultLogin } from './login.js';
+import { vaultOptions } from './options.js';
+import { readSecret } from './secret.js';
+
+export { VaultClient } from './client.js';
+export type { MountInfo, TransitKeyInfo, TransitSignature, TransitSignOptions, VaultAuth, VaultClientOptions, VaultEnvelope, VaultTls } from './client.js';
+export { connect, resolveConnection, type ResolvedConnection } from './connection.js';
+export { VaultLogin } from './login.js';
+export { authOptions, connectionOptions, vaultOptions, type VaultOptions } from './options.js';
+
+export default defineProvider({
+  name: 'vault',
+  summary: 'Read an API key from HashiCorp Vault (KV v1/v2 or dynamic secrets; token, AppRole, JWT or Kubernetes auth)',
+  options: vaultOptions,
+  examples: [
+    'claude-key vault --path secret/litellm/claude-code --field api_key',
+    'claude-key vault --path secret/litellm/claude-code --field api_key --auth approle --role-id file:/etc/claude-key/role-id --secret-id env:VAULT_SECRET_ID',
+    'claude-key vault --path kv/team/anthropic --field key --auth kubernetes --role claude-code',
+    'claude-key vault --path secret/litellm/claude-code --field api_key --auth jwt --role ci --jwt env:CI_JOB_JWT',
+  ],
+  env: ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME'],
+  secretOptions: ['token', 'roleId', 'secretId', 'jwt'],
+  async fetch(options, ctx) {
+    const conn = resolveConnection(options, ctx.env);
+    const client = await connect(conn, ctx.signal);
+    try {
+      const login = new VaultLogin(client, conn, options, ctx);
+      const cachedLogin = await login.apply();
+      let read;
+      try {
+        read = await readSecret(client, conn, options, ctx);
+      } catch (err) {
+        // A cached login token may have been revoked since it was stored: log in once more.
+        if (!cachedLogin || !isClaudeKeyError(err) || err.code !== 'AUTH') throw err;
+        ctx.log.debug('Vault refused the cached login token; logging in again');
+        await login.relogin();
+        read = await readSecret(client, conn, options, ctx);
+      }
+      return toCredential(read, options, ctx.now());
+    } finally {
+      await client.close();
+    }
+  },
+});

@@ -1,0 +1,47 @@
+// The vault provider's options: what to read, how to log in, and how to reach the server.
+import { z } from 'zod';
+
+const secretRef = (description: string) =>
+  z.string().min(1).describe(`${description} (a reference: env:NAME, file:/path, keychain:service/account or profile:NAME)`);
+
+/** Where Vault is and how to talk to it; shared with other packages that call Vault. */
+export const connectionOptions = {
+  address: z.url().optional().describe('Vault address (default: $VAULT_ADDR, else https://127.0.0.1:8200)'),
+  namespace: z.string().min(1).optional().describe('Vault Enterprise/HCP namespace (default: $VAULT_NAMESPACE)'),
+  caCert: z.string().min(1).optional().describe('PEM file of the CA that signed the Vault certificate (default: $VAULT_CACERT)'),
+  caPath: z.string().min(1).optional().describe('Directory of PEM CA certificates (default: $VAULT_CAPATH)'),
+  skipVerify: z.boolean().optional().describe('Do not verify the Vault TLS certificate; testing only (default: $VAULT_SKIP_VERIFY)'),
+  tlsServerName: z.string().min(1).optional().describe('Name to verify the certificate against (default: $VAULT_TLS_SERVER_NAME)'),
+};
+
+/** How to get a Vault token. */
+export const authOptions = {
+  auth: z.enum(['token', 'approle', 'jwt', 'kubernetes']).default('token').describe('Auth method: token, approle, jwt (also OIDC-issued JWTs) or kubernetes'),
+  authMount: z.string().min(1).optional().describe('Mount path of the auth method (default: the method name, e.g. approle)'),
+  role: z.string().min(1).optional().describe('Role to log in as (jwt and kubernetes)'),
+  token: secretRef('Vault token for --auth token (default: $VAULT_TOKEN, else ~/.vault-token)').optional(),
+  roleId: secretRef('AppRole role_id').default('env:VAULT_ROLE_ID'),
+  secretId: secretRef('AppRole secret_id').default('env:VAULT_SECRET_ID'),
+  jwt: secretRef('JWT for --auth jwt or kubernetes (kubernetes default: the service-account token file)').optional(),
+};
+
+const kvVersion = z
+  .union([z.literal(1), z.literal(2), z.literal('1'), z.literal('2')])
+  .transform((v) => Number(v) as 1 | 2)
+  .optional()
+  .describe('KV engine version of the mount, 1 or 2 (default: ask Vault, as the vault CLI does)');
+
+export const vaultOptions = z.object({
+  path: z.string().min(1).describe('Secret path as the vault CLI takes it: secret/litellm/claude-code (KV: no data/), or database/creds/<role>'),
+  field: z.string().min(1).optional().describe('Field of the secret to print (default: the only field, when there is one)'),
+  kvVersion,
+  version: z.coerce.number().int().positive().optional().describe('Pinned KV v2 version to read (default: the latest)'),
+  raw: z.boolean().default(false).describe('Read the path exactly as given, skipping KV detection (non-KV engines when the preflight is not allowed)'),
+  expiresField: z.string().min(1).default('expires_at').describe('Field holding the secret\'s expiry (RFC 3339 or epoch seconds), used when present'),
+  ...authOptions,
+  ...connectionOptions,
+});
+
+export type VaultOptions = z.output<typeof vaultOptions>;
+export type AuthSettings = Pick<VaultOptions, keyof typeof authOptions>;
+export type ConnectionSettings = Pick<VaultOptions, keyof typeof connectionOptions>;
