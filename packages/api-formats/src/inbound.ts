@@ -105,6 +105,17 @@ function matchAnthropic(method: string, rest: string): InboundRoute | undefined 
 }
 
 /**
+ * The format a path belongs to by its prefix alone, so errors raised before parsing (a bad
+ * credential, an unknown route) can already be answered in the client's shape.
+ */
+export function formatOfPath(url: string, options: InboundOptions = {}): ApiFormat {
+  const path = new URL(url, 'http://gateway.invalid').pathname;
+  if (stripPrefix(path, options.bedrockPrefix ?? '/bedrock') !== undefined) return 'bedrock';
+  if (stripPrefix(path, options.vertexPrefix ?? '/vertex_ai/v1') !== undefined) return 'vertex';
+  return 'anthropic';
+}
+
+/**
  * Which format and operation a request is, from its method and URL (path + query) alone.
  * Returns undefined for paths that are none of ours (health checks, admin, probes).
  */
