@@ -45,6 +45,18 @@ export class TokenStore {
     this.tokens.delete(id);
   }
 
+  /** Revokes every token the filter picks (default: all but never-expiring root tokens), e.g. to test re-login. */
+  revokeWhere(filter: (record: TokenRecord) => boolean = (record) => !record.policies.includes('root')): number {
+    let revoked = 0;
+    for (const record of [...this.tokens.values()]) {
+      if (filter(record)) {
+        this.tokens.delete(record.id);
+        revoked++;
+      }
+    }
+    return revoked;
+  }
+
   /** Extends the token by `increment` seconds (default: its creation TTL), capped by max TTL. */
   renew(record: TokenRecord, incrementSeconds?: number): void {
     const increment = incrementSeconds && incrementSeconds > 0 ? incrementSeconds : record.creationTtl;

@@ -13,17 +13,21 @@ export interface VaultFixture {
   run(options: Record<string, unknown>, ctx?: TestContext): Promise<Credential>;
   /** Runs and returns the ClaudeKeyError it must throw. */
   fail(options: Record<string, unknown>, ctx?: TestContext): Promise<ClaudeKeyError>;
-  /** A fresh context (empty engine cache) on the same clock and environment. */
+  /** A fresh context (empty engine cache) starting at the shared context's time, same environment. */
   newContext(extra?: TestContextOptions): TestContext;
 }
 
 export async function startVault(opts: { context?: TestContextOptions; server?: VaultTestServerOptions } = {}): Promise<VaultFixture> {
   const env: Record<string, string | undefined> = { HOME: '/nonexistent-home', ...opts.context?.env };
   const ctx = createTestContext({ ...opts.context, env });
-  let clock = () => ctx.now();
-  const server = await VaultTestServer.start({ ...opts.server, now: () => clock() });
+  // The server follows the clock of whichever context ran last, so expiry decisions agree.
+  let active: TestContext = ctx;
+  const server = await VaultTestServer.start({ ...opts.server, now: () => active.now() });
   env.VAULT_ADDR ??= server.address;
-  const run = (options: Record<string, unknown>, use = ctx) => provider.fetch(provider.options.parse(options), use);
+  const run = (options: Record<string, unknown>, use = ctx) => {
+    active = use;
+    return provider.fetch(provider.options.parse(options), use);
+  };
   return {
     server,
     ctx,
@@ -39,9 +43,7 @@ export async function startVault(opts: { context?: TestContextOptions; server?: 
       assert.fail('expected the fetch to fail');
     },
     newContext(extra = {}) {
-      const fresh = createTestContext({ ...opts.context, ...extra, env, now: ctx.now() });
-      clock = () => fresh.now();
-      return fresh;
+      return createTestContext({ ...opts.context, ...extra, env, now: ctx.now() });
     },
   };
 }
