@@ -1,6 +1,8 @@
 // The `aws` provider with the real AWS SDK against the SigV4-checking Secrets Manager test server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ExitCode, isClaudeKeyError, type ClaudeKeyError } from '@claude-key/core';
 import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
 import provider from './index.js';
@@ -16,7 +18,9 @@ const PREVIOUS = 'sk-ant-api03-previous-secret-value';
 const JSON_SECRET = JSON.stringify({ apiKey: 'sk-ant-api03-from-json', owner: 'platform', port: 8443 });
 const CURRENT_ID = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const PREVIOUS_ID = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE22222';
-const ALL_SECRET_TEXT = [SECRET_KEY, PROFILE_SECRET_KEY, TOKEN, PREVIOUS, 'sk-ant-api03-from-json'];
+const WEB_ROLE = 'arn:aws:iam::123456789012:role/ci';
+const WEB_IDENTITY_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln';
+const ALL_SECRET_TEXT = [WEB_IDENTITY_TOKEN, SECRET_KEY, PROFILE_SECRET_KEY, TOKEN, PREVIOUS, 'sk-ant-api03-from-json'];
 
 let server: AwsTestServer;
 before(async () => {
@@ -26,6 +30,7 @@ before(async () => {
       [PROFILE_KEY_ID]: PROFILE_SECRET_KEY,
       AKIAEXPIREDEXAMPLE01: { secretAccessKey: SECRET_KEY, expired: true },
     },
+    roles: [{ arn: WEB_ROLE, webIdentityTokens: [WEB_IDENTITY_TOKEN] }],
     secrets: [
       {
         name: 'prod/anthropic',
@@ -90,6 +95,21 @@ describe('aws provider: reading secrets', () => {
     assert.equal(credential.token, TOKEN);
     assert.equal(server.requests[before]?.accessKeyId, PROFILE_KEY_ID);
     assert.equal(server.requests[before]?.region, 'ap-southeast-2');
+  });
+
+  test('the chain\'s web identity source (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) assumes the role, then reads with the session', async () => {
+    const dir = writeSharedFiles('', '');
+    const tokenFile = join(dirname(dir.AWS_CONFIG_FILE), 'web-identity.jwt');
+    writeFileSync(tokenFile, WEB_IDENTITY_TOKEN, { mode: 0o600 });
+    const before = server.requests.length;
+    const credential = await fetchWith(
+      { secretId: 'prod/anthropic' },
+      { ...dir, AWS_REGION: 'eu-west-1', AWS_ROLE_ARN: WEB_ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ENDPOINT_URL_STS: server.url },
+    );
+    assert.equal(credential.token, TOKEN);
+    const seen = server.requests.slice(before);
+    assert.deepEqual(seen.map((r) => r.action), ['AssumeRoleWithWebIdentity', 'GetSecretValue']);
+    assert.match(seen[1]?.accessKeyId ?? '', /^ASIA/, 'signed with the minted session credentials');
   });
 
   test('AWS_DEFAULT_REGION is honoured like the AWS CLI does', async () => {
