@@ -8,8 +8,8 @@ import { resolveSigningKey } from './key-source.js';
 import { osKeychain, type KeychainWriter } from './keychain.js';
 import { mintToken } from './mint.js';
 import { mintOptions } from './options.js';
-import { localSigner, type Signer } from './signer.js';
-import { vaultSigner } from './vault-transit.js';
+import { localSigner } from './signer.js';
+import { withVaultSigner } from './vault-transit.js';
 
 /** The extra commands; tests pass an in-memory keychain, the CLI gets the OS one. */
 export function jwtCommands(keychain: KeychainWriter = osKeychain) {
@@ -31,19 +31,14 @@ export default defineProvider({
     'claude-key jwt --aud claude-gateway --key file:/etc/claude-key/signing.pem --kid 2026-01',
     'claude-key jwt --aud claude-gateway --vault-transit-key claude-key',
   ],
-  env: ['VAULT_ADDR', 'VAULT_NAMESPACE', 'CLAUDE_KEY_CONFIG_DIR', 'XDG_CONFIG_HOME'],
-  secretOptions: ['key', 'vaultToken'],
+  env: ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME', 'CLAUDE_KEY_CONFIG_DIR', 'XDG_CONFIG_HOME'],
+  secretOptions: ['key', 'vaultToken', 'vaultRoleId', 'vaultSecretId', 'vaultJwt'],
   commands: jwtCommands(),
   async fetch(options, ctx) {
     ctx.signal.throwIfAborted();
-    let signer: Signer;
-    if (options.vaultTransitKey !== undefined) {
-      signer = await vaultSigner(options, ctx);
-    } else {
-      const keysDir = options.keysDir ?? defaultKeysDir(ctx.env);
-      const { key, source } = await resolveSigningKey({ ...options, keysDir }, ctx);
-      signer = await localSigner(key, source);
-    }
-    return mintToken(options, signer, ctx);
+    if (options.vaultTransitKey !== undefined) return withVaultSigner(options, ctx, (signer) => mintToken(options, signer, ctx));
+    const keysDir = options.keysDir ?? defaultKeysDir(ctx.env);
+    const { key, source } = await resolveSigningKey({ ...options, keysDir }, ctx);
+    return mintToken(options, await localSigner(key, source), ctx);
   },
 });

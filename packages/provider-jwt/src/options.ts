@@ -1,17 +1,32 @@
 // The zod options of `claude-key jwt` (minting) and the pieces its commands share.
 import { z } from 'zod';
 import { zDuration, zSecretRef } from '@claude-key/core';
+import { authOptions, connectionOptions } from '@claude-key/provider-vault';
 import { SIGNING_ALGORITHMS } from './signing-key.js';
 
 export const keysDirOption = z.string().min(1).optional().describe('Directory of the local key set (default: <config dir>/claude-key/keys)');
 
-/** Options that pick a Vault transit key; shared by minting and `jwt jwks`. */
+/**
+ * Options that pick a Vault transit key and reach Vault; connection and login reuse the vault
+ * provider's fields (same defaults: VAULT_ADDR, VAULT_TOKEN or ~/.vault-token, VAULT_CACERT...),
+ * prefixed so they cannot be mistaken for the JWT's own --role or --jwt.
+ */
 export const vaultOptions = {
   vaultTransitKey: z.string().min(1).optional().describe('Sign in Vault with this transit key (the private key never leaves Vault)'),
   vaultMount: z.string().min(1).default('transit').describe('Mount path of the transit engine'),
-  vaultAddr: z.url().optional().describe('Vault address (default: $VAULT_ADDR)'),
-  vaultToken: zSecretRef('Vault token').default('env:VAULT_TOKEN'),
-  vaultNamespace: z.string().min(1).optional().describe('Vault Enterprise namespace (default: $VAULT_NAMESPACE)'),
+  vaultAddr: connectionOptions.address,
+  vaultNamespace: connectionOptions.namespace,
+  vaultCaCert: connectionOptions.caCert,
+  vaultCaPath: connectionOptions.caPath,
+  vaultSkipVerify: connectionOptions.skipVerify,
+  vaultTlsServerName: connectionOptions.tlsServerName,
+  vaultAuth: authOptions.auth,
+  vaultAuthMount: authOptions.authMount,
+  vaultRole: authOptions.role,
+  vaultToken: authOptions.token,
+  vaultRoleId: authOptions.roleId,
+  vaultSecretId: authOptions.secretId,
+  vaultJwt: authOptions.jwt,
 };
 
 export const mintOptions = z.object({

@@ -1,41 +1,13 @@
 // Vault's transit engine as a JWT signer: `<mount>/sign/<key>` with JWS marshaling, public keys from `<mount>/keys/<key>`.
 import { createPublicKey } from 'node:crypto';
-import type { JWK } from 'jose';
-import { base64url } from 'jose';
-import {
-  AuthError,
-  ConfigError,
-  isAbortError,
-  isNetworkError,
-  NotFoundError,
-  UnreachableError,
-  UsageError,
-  type ProviderContext,
-} from '@claude-key/core';
-import { readSecretRef } from './key-source.js';
+import { base64url, type JWK } from 'jose';
+import { ConfigError, isClaudeKeyError, NotFoundError, UnreachableError, type ProviderContext } from '@claude-key/core';
+import { connect, resolveConnection, VaultLogin, type TransitKeyInfo, type VaultClient } from '@claude-key/provider-vault';
+import type { MintOptions } from './options.js';
 import type { Signer } from './signer.js';
 import type { SigningAlgorithm } from './signing-key.js';
 
-export interface VaultTransitOptions {
-  vaultTransitKey?: string;
-  vaultMount: string;
-  vaultAddr?: string;
-  vaultToken: string;
-  vaultNamespace?: string;
-}
-
-interface Target {
-  addr: string;
-  mount: string;
-  key: string;
-  namespace?: string;
-}
-
-interface TransitKeyInfo {
-  type: string;
-  latest_version: number;
-  keys: Record<string, { public_key?: string }>;
-}
+type VaultTransitOptions = Pick<MintOptions, Extract<keyof MintOptions, `vault${string}`>>;
 
 /** Vault key types that map onto a JWS algorithm we sign with. */
 const ALG_BY_TYPE: Record<string, SigningAlgorithm> = {
@@ -46,78 +18,77 @@ const ALG_BY_TYPE: Record<string, SigningAlgorithm> = {
   ed25519: 'EdDSA',
 };
 
-function targetOf(options: VaultTransitOptions, ctx: ProviderContext): Target {
-  const addr = options.vaultAddr ?? ctx.env.VAULT_ADDR;
-  if (!addr) throw new UsageError('no Vault address', { hint: 'set VAULT_ADDR or pass --vault-addr' });
-  const namespace = options.vaultNamespace ?? ctx.env.VAULT_NAMESPACE;
-  return {
-    addr: addr.replace(/\/+$/, ''),
-    mount: options.vaultMount.replace(/^\/+|\/+$/g, ''),
-    key: options.vaultTransitKey ?? '',
-    ...(namespace ? { namespace } : {}),
-  };
+interface Session {
+  client: VaultClient;
+  mount: string;
+  key: string;
+  /** Identifies this Vault key in the engine's cache (no secrets). */
+  cacheKey: (string | undefined)[];
 }
 
-/** Vault's `{"errors":[...]}` text: fixed server strings, no request data, so safe to show (shortened). */
-function vaultReason(body: unknown): string {
-  const errors = (body as { errors?: unknown } | null)?.errors;
-  const first = Array.isArray(errors) && typeof errors[0] === 'string' ? errors[0] : '';
-  return first.split('\n')[0]!.slice(0, 160);
-}
-
-async function call(target: Target, token: string, path: string, ctx: ProviderContext, body?: unknown): Promise<unknown> {
-  const url = `${target.addr}/v1/${target.mount}/${path}`;
-  const where = `${target.mount}/${path}`;
-  let res: Response;
+/**
+ * Runs `use` with a client logged in the way the vault provider logs in (token, AppRole, JWT,
+ * Kubernetes; the login is cached by the engine). A cached login Vault has since revoked gets
+ * one fresh login and one retry.
+ */
+async function withVault<T>(options: VaultTransitOptions, ctx: ProviderContext, use: (session: Session) => Promise<T>): Promise<T> {
+  const conn = resolveConnection(
+    {
+      address: options.vaultAddr,
+      namespace: options.vaultNamespace,
+      caCert: options.vaultCaCert,
+      caPath: options.vaultCaPath,
+      skipVerify: options.vaultSkipVerify,
+      tlsServerName: options.vaultTlsServerName,
+    },
+    ctx.env,
+  );
+  const client = await connect(conn, ctx.signal);
+  const mount = options.vaultMount.replace(/^\/+|\/+$/g, '');
+  const key = options.vaultTransitKey ?? '';
+  const session = { client, mount, key, cacheKey: [conn.address, conn.namespace, mount, key] };
   try {
-    res = await fetch(url, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        'X-Vault-Token': token,
-        'X-Vault-Request': 'true',
-        ...(target.namespace ? { 'X-Vault-Namespace': target.namespace } : {}),
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: ctx.signal,
-    });
+    const login = new VaultLogin(client, conn, {
+      auth: options.vaultAuth,
+      authMount: options.vaultAuthMount,
+      role: options.vaultRole,
+      token: options.vaultToken,
+      roleId: options.vaultRoleId,
+      secretId: options.vaultSecretId,
+      jwt: options.vaultJwt,
+    }, ctx);
+    const loginWasCached = await login.apply();
+    try {
+      return await use(session);
+    } catch (err) {
+      if (!loginWasCached || !isClaudeKeyError(err) || err.code !== 'AUTH') throw err;
+      ctx.log.debug('Vault refused the cached login token; logging in again');
+      await login.relogin();
+      return await use(session);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function readKeyInfo({ client, mount, key }: Session): Promise<TransitKeyInfo> {
+  try {
+    return await client.transitKey(key, mount);
   } catch (err) {
-    if (isAbortError(err)) throw err;
-    if (isNetworkError(err)) throw new UnreachableError(`cannot reach Vault at ${target.addr}`, { hint: 'check VAULT_ADDR and the network', cause: err });
+    // Vault answers a missing key with 404 and no text; some versions with 400 "... not found".
+    if (isClaudeKeyError(err) && (err.code === 'NOT_FOUND' || /not found/i.test(err.message))) {
+      throw new NotFoundError(`Vault has no transit key "${key}" at ${mount}/`, { hint: `create it: vault write -f ${mount}/keys/${key} type=ecdsa-p256` });
+    }
     throw err;
   }
-  const parsed: unknown = await res.json().catch(() => undefined);
-  if (res.ok) return parsed;
-  const reason = vaultReason(parsed);
-  const suffix = reason ? `: ${reason}` : '';
-  if (res.status === 401 || res.status === 403) {
-    throw new AuthError(`Vault refused ${where} (HTTP ${res.status})${suffix}`, { hint: `check VAULT_TOKEN and that its policy allows ${body === undefined ? 'read' : 'update'} on ${where}` });
-  }
-  if (res.status === 404 || /not found/i.test(reason)) {
-    throw new NotFoundError(`Vault has no transit key "${target.key}" at ${target.mount}/`, { hint: `create it: vault write -f ${target.mount}/keys/${target.key} type=ecdsa-p256` });
-  }
-  if (res.status === 503) throw new UnreachableError(`Vault at ${target.addr} is sealed or not ready (HTTP 503)${suffix}`);
-  if (res.status >= 500) throw new UnreachableError(`Vault answered HTTP ${res.status} for ${where}${suffix}`);
-  throw new ConfigError(`Vault rejected ${where} (HTTP ${res.status})${suffix}`);
 }
 
-async function vaultToken(options: VaultTransitOptions, ctx: ProviderContext): Promise<string> {
-  return readSecretRef(ctx, options.vaultToken, 'the Vault token');
-}
-
-async function readKeyInfo(target: Target, token: string, ctx: ProviderContext): Promise<TransitKeyInfo> {
-  const body = (await call(target, token, `keys/${encodeURIComponent(target.key)}`, ctx)) as { data?: TransitKeyInfo } | undefined;
-  const info = body?.data;
-  if (!info || typeof info.type !== 'string' || !Number.isInteger(info.latest_version) || typeof info.keys !== 'object') {
-    throw new UnreachableError(`Vault answered ${target.mount}/keys/${target.key} without key data`);
-  }
-  return info;
-}
-
-function algorithmOfType(target: Target, type: string): SigningAlgorithm {
+function algorithmOfType(session: Session, type: string): SigningAlgorithm {
   const alg = ALG_BY_TYPE[type];
   if (!alg) {
-    throw new ConfigError(`Vault transit key "${target.key}" has type ${type}, which cannot sign JWTs here`, { hint: 'use type ecdsa-p256, ed25519 or rsa-2048' });
+    throw new ConfigError(`Vault transit key "${session.key}" has type ${type || 'unknown'}, which cannot sign JWTs here`, {
+      hint: 'use type ecdsa-p256, ed25519 or rsa-2048',
+    });
   }
   return alg;
 }
@@ -135,55 +106,53 @@ function publicJwkOf(publicKey: string, alg: SigningAlgorithm, kid: string): JWK
   return { ...material, kid, alg, use: 'sig' };
 }
 
-/** Every version Vault still holds for the key, as a JWKS (older versions keep verifying after a rotate). */
-export async function vaultJwks(options: VaultTransitOptions, ctx: ProviderContext): Promise<{ keys: JWK[] }> {
-  const target = targetOf(options, ctx);
-  const info = await readKeyInfo(target, await vaultToken(options, ctx), ctx);
-  const alg = algorithmOfType(target, info.type);
-  const keys = Object.entries(info.keys)
-    .filter(([, v]) => typeof v.public_key === 'string' && v.public_key.length > 0)
-    .sort(([a], [b]) => Number(b) - Number(a))
-    .map(([version, v]) => publicJwkOf(v.public_key!, alg, vaultKid(target.key, Number(version))));
-  return { keys };
+/** Every version Vault still holds for the key, newest first (older versions keep verifying after a rotate). */
+export function vaultJwks(options: VaultTransitOptions, ctx: ProviderContext): Promise<{ keys: JWK[] }> {
+  return withVault(options, ctx, async (session) => {
+    const info = await readKeyInfo(session);
+    const alg = algorithmOfType(session, info.type);
+    const versions = Object.keys(info.publicKeys).map(Number).sort((a, b) => b - a);
+    return { keys: versions.map((v) => publicJwkOf(info.publicKeys[v]!, alg, vaultKid(session.key, v))) };
+  });
 }
 
-const SIGNATURE = /^vault:v(\d+):([A-Za-z0-9_-]+)$/;
-
-/** A signer whose private key stays in Vault: only the JWS signing input travels. */
-export async function vaultSigner(options: VaultTransitOptions, ctx: ProviderContext): Promise<Signer> {
-  const target = targetOf(options, ctx);
-  const token = await vaultToken(options, ctx);
-  // The key type and latest version change only on rotation; reading them once per few minutes is enough.
-  const cachedInfo = await ctx.cached(
-    'jwt-vault-transit-key',
-    [target.addr, target.namespace ?? '', target.mount, target.key],
-    async () => {
-      const info = await readKeyInfo(target, token, ctx);
-      return { value: JSON.stringify({ type: info.type, version: info.latest_version }), expiresAt: ctx.now() + 5 * 60_000 };
-    },
-    { minValidityMs: 0 },
-  );
-  const { type, version } = JSON.parse(cachedInfo) as { type: string; version: number };
-  const alg = algorithmOfType(target, type);
-  const kid = vaultKid(target.key, version);
+function transitSigner(session: Session, alg: SigningAlgorithm, version: number): Signer {
   return {
-    kid,
+    kid: vaultKid(session.key, version),
     alg,
     source: 'vault-transit',
     async sign(header, payload) {
       const signingInput = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
-      const body = (await call(target, token, `sign/${encodeURIComponent(target.key)}`, ctx, {
-        input: Buffer.from(signingInput).toString('base64'),
-        key_version: version,
-        marshaling_algorithm: 'jws',
-        ...(alg === 'EdDSA' ? {} : { hash_algorithm: 'sha2-256' }),
-        ...(alg === 'RS256' ? { signature_algorithm: 'pkcs1v15' } : {}),
-      })) as { data?: { signature?: unknown } } | undefined;
-      const match = SIGNATURE.exec(String(body?.data?.signature ?? ''));
-      if (!match || Number(match[1]) !== version) {
-        throw new UnreachableError(`Vault answered ${target.mount}/sign/${target.key} without a JWS signature for version ${version}`);
+      const signed = await session.client.transitSign(session.key, Buffer.from(signingInput), {
+        mount: session.mount,
+        keyVersion: version,
+        // JWS marshaling: raw r||s for ECDSA, base64url without padding, exactly a JWS signature.
+        marshalingAlgorithm: 'jws',
+        hashAlgorithm: 'sha2-256',
+        ...(alg === 'RS256' ? { signatureAlgorithm: 'pkcs1v15' as const } : {}),
+      });
+      if (signed.keyVersion !== version || !/^[A-Za-z0-9_-]+$/.test(signed.signature)) {
+        throw new UnreachableError(`Vault answered ${session.mount}/sign/${session.key} without a JWS signature for version ${version}`);
       }
-      return `${signingInput}.${match[2]}`;
+      return `${signingInput}.${signed.signature}`;
     },
   };
+}
+
+/** Runs `use` with a signer whose private key stays in Vault: only the JWS signing input travels. */
+export function withVaultSigner<T>(options: VaultTransitOptions, ctx: ProviderContext, use: (signer: Signer) => Promise<T>): Promise<T> {
+  return withVault(options, ctx, async (session) => {
+    // The key type and latest version change only on rotation; reading them every few minutes is enough.
+    const cached = await ctx.cached(
+      'jwt-vault-transit-key',
+      session.cacheKey,
+      async () => {
+        const info = await readKeyInfo(session);
+        return { value: JSON.stringify({ type: info.type, version: info.latestVersion }), expiresAt: ctx.now() + 5 * 60_000 };
+      },
+      { minValidityMs: 0 },
+    );
+    const { type, version } = JSON.parse(cached) as { type: string; version: number };
+    return use(transitSigner(session, algorithmOfType(session, type), version));
+  });
 }
