@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { AuthError, defineCommand, type CommandIO } from '@claude-key/core';
 import { discover } from './client.js';
 import type { OidcDeps } from './deps.js';
+import { browserLogin } from './browser-login.js';
 import { deviceLogin } from './device-login.js';
 import { jwtClaims } from './credential.js';
 import { oidcError } from './errors.js';
 import { checkIssuerScheme, clientFields, DEFAULT_USER_SCOPE, scopeList, sessionFields } from './options.js';
+import type { SignInUi } from './sign-in-ui.js';
 import { openSessionStore } from './store/open-store.js';
 import type { SessionKey } from './store/session-store.js';
 import { tokenParameters } from './token-parameters.js';
@@ -15,7 +17,12 @@ const loginOptions = z
   .object({
     ...sessionFields,
     ...clientFields,
-    browser: z.boolean().default(true).describe('Open the verification page in a browser when one can be shown (--no-browser to skip)'),
+    flow: z
+      .enum(['device', 'browser'])
+      .default('device')
+      .describe('device: show a code to enter on any device (works over SSH); browser: authorization code + PKCE via a loopback redirect'),
+    redirectPort: z.number().int().min(0).max(65535).default(0).describe('Loopback port for --flow browser (0: any free port; set it if your IdP registered one)'),
+    browser: z.boolean().default(true).describe('Open the sign-in page in a browser when one can be shown (--no-browser to skip)'),
   })
   .superRefine(checkIssuerScheme);
 
@@ -43,20 +50,26 @@ export function oidcCommands(deps: OidcDeps) {
     openSessionStore(o.storage, { env: io.env, log: io.context.log, loadKeyring: deps.loadKeyring });
 
   const login = defineCommand({
-    summary: 'Sign in with the OAuth device flow and keep the refresh token (OS keychain, else a 0600 file)',
+    summary: 'Sign in (device flow, or --flow browser with PKCE) and keep the refresh token (OS keychain, else a 0600 file)',
     options: loginOptions,
     examples: [
       'claude-key oidc login --issuer https://login.example.com --client-id claude-code',
       'claude-key oidc login --issuer https://login.example.com --client-id claude-code --no-browser',
+      'claude-key oidc login --issuer https://login.example.com --client-id claude-code --flow browser',
     ],
     async run(o, io) {
       const key = sessionKey(o);
       const { client, config } = await connect(o, io);
-      const response = await deviceLogin(client, config, o.issuer, tokenParameters(o, key.scope), {
+      const ui: SignInUi = {
         say: (line) => io.stderr(`${line}\n`),
         openBrowser: o.browser && io.isInteractive ? deps.browserFor(io.env) : undefined,
         signal: io.signal,
-      });
+      };
+      const params = tokenParameters(o, key.scope);
+      const response =
+        o.flow === 'browser'
+          ? await browserLogin(client, config, o.issuer, params, o.redirectPort, ui)
+          : await deviceLogin(client, config, o.issuer, params, ui);
       if (!response.refresh_token) {
         throw new AuthError(`${o.issuer} signed you in but issued no refresh token`, {
           hint: 'request the offline_access scope, and check the client may use the refresh_token grant',

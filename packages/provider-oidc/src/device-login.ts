@@ -4,21 +4,14 @@ import { AuthError } from '@claude-key/core';
 import type { OpenIdClient } from './client.js';
 import type { TokenResponse } from './credential.js';
 import { oidcError } from './errors.js';
-
-export interface DeviceLoginUi {
-  /** Where the instructions go: stderr, never stdout (stdout carries only the token). */
-  say(line: string): void;
-  /** Opens the verification page; undefined when no browser should be tried. */
-  openBrowser?: (url: string) => Promise<void>;
-  signal: AbortSignal;
-}
+import type { SignInUi } from './sign-in-ui.js';
 
 export async function deviceLogin(
   client: OpenIdClient,
   config: Configuration,
   issuer: string,
   parameters: Record<string, string>,
-  ui: DeviceLoginUi,
+  ui: SignInUi,
 ): Promise<TokenResponse> {
   let started;
   try {

@@ -36,7 +36,7 @@ export function oidcError(err: unknown, step: Step): Error {
       cause: err,
     });
   }
-  if (e.name === 'ResponseBodyError' && typeof e.error === 'string') {
+  if ((e.name === 'ResponseBodyError' || e.name === 'AuthorizationResponseError') && typeof e.error === 'string') {
     const line = `the OpenID Provider ${step.issuer} refused to ${step.action}: ${e.error}${describe(e.error_description)}`;
     if ((e.status ?? 0) >= 500 || e.error === 'server_error' || e.error === 'temporarily_unavailable') {
       return new UnreachableError(line, { cause: err });

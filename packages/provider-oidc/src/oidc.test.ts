@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import { ExitCode, isClaudeKeyError } from '@claude-key/core';
 import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
 import { createOidcProvider } from './index.js';
-import { completeDeviceSignIn } from './test-support/device-user.js';
+import { completeBrowserSignIn, completeDeviceSignIn } from './test-support/device-user.js';
 import { commandIo, loginThroughDeviceFlow, tempConfigDir } from './test-support/harness.js';
 import {
   DEVICE_CLIENT_ID,
@@ -94,6 +94,32 @@ describe('oidc login (device authorization grant)', () => {
     const { io } = commandIo(ctx, { onStderr: (text) => text.includes('Waiting') && deadline.abort(new DOMException('deadline', 'TimeoutError')) });
     const login = nonInteractive.commands!.login!;
     await assert.rejects(login.run(login.options.parse(userOptions()), io), { name: 'TimeoutError' });
+  });
+});
+
+describe('oidc login --flow browser (authorization code + PKCE)', () => {
+  test('signs in through a loopback redirect with an S256 challenge and stores the refresh token', async () => {
+    const dir = await tempConfigDir();
+    let shownUrl: URL | undefined;
+    let signIn: Promise<string> | undefined;
+    const provider = createOidcProvider({
+      browserFor: () => async (url) => {
+        shownUrl = new URL(url);
+        signIn = completeBrowserSignIn(url);
+      },
+    });
+    const ctx = createTestContext({ env: { CLAUDE_KEY_CONFIG_DIR: dir } });
+    const { io, stderr } = commandIo(ctx, { interactive: true });
+    const login = provider.commands!.login!;
+    await login.run(login.options.parse(userOptions({ flow: 'browser' })), io);
+    assert.match(await signIn!, /Signed in to claude-key/, 'the loopback callback answered the browser');
+    assert.equal(shownUrl!.searchParams.get('code_challenge_method'), 'S256');
+    assert.match(shownUrl!.searchParams.get('code_challenge')!, /^[\w-]{43}$/);
+    assert.match(shownUrl!.searchParams.get('redirect_uri')!, /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    assert.ok(shownUrl!.searchParams.get('state'));
+    assert.equal(shownUrl!.searchParams.get('prompt'), 'consent', 'offline_access needs prompt=consent (OIDC Core 11)');
+    assert.match(stderr.join(''), /Signed in to .* as alice/);
+    assert.equal((await op.refreshDirectly(await readStoredRefreshToken(dir))).status, 200);
   });
 });
 

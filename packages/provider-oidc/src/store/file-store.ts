@@ -41,12 +41,19 @@ export function createFileStore(dir: string): SessionStore {
       return parsed.refreshToken;
     },
     async save(key, refreshToken) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      // mkdir keeps an existing directory's mode, and the umask may have widened a new one.
-      await chmod(dir, 0o700);
       const body: SessionFile = { issuer: key.issuer, clientId: key.clientId, scope: [...key.scope], refreshToken };
       const path = pathOf(key);
-      await writeFileAtomic(path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        // mkdir keeps an existing directory's mode, and the umask may have widened a new one.
+        await chmod(dir, 0o700);
+        await writeFileAtomic(path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+      } catch (err) {
+        throw new ConfigError(`cannot write the OIDC session file ${path} (${(err as { code?: string }).code ?? 'error'})`, {
+          hint: 'check the directory is yours and writable, or set CLAUDE_KEY_CONFIG_DIR',
+          cause: err,
+        });
+      }
       return path;
     },
     async remove(key) {

@@ -1,19 +1,28 @@
-// Plays the person at the browser: drives the OP's own device pages (code entry, login, consent) over HTTP.
+// Plays the person at the browser: drives the OP's own pages (device code entry, login, consent) over HTTP.
 
 /** Submits the user code and signs in as `account` through oidc-provider's HTML forms. */
-export async function completeDeviceSignIn(verificationUri: string, userCode: string, account = 'alice'): Promise<string> {
+export function completeDeviceSignIn(verificationUri: string, userCode: string, account = 'alice'): Promise<string> {
+  return signInAt(verificationUri, { user_code: userCode }, account);
+}
+
+/** Opens an authorization URL, signs in and consents; the last redirect lands on the client's callback. */
+export function completeBrowserSignIn(authorizationUrl: string, account = 'alice'): Promise<string> {
+  return signInAt(authorizationUrl, {}, account);
+}
+
+async function signInAt(url: string, firstFields: Record<string, string>, account: string): Promise<string> {
   const browser = cookieBrowser();
-  let page = await browser.open(verificationUri);
-  let fields: Record<string, string> | undefined = { user_code: userCode };
+  let page = await browser.open(url);
+  let fields: Record<string, string> = firstFields;
   // Code entry, confirmation, login, consent: each page is one form; the last page has none.
   for (let step = 0; step < 8; step++) {
     const form = readForm(page.html, page.url);
     if (!form) return page.html;
     if (form.fields.prompt === 'login') fields = { login: account, password: 'any password' };
     page = await browser.open(form.action, { ...form.fields, ...fields });
-    fields = undefined;
+    fields = {};
   }
-  throw new Error('the device sign-in did not finish within 8 pages');
+  throw new Error('the sign-in did not finish within 8 pages');
 }
 
 function cookieBrowser() {

@@ -38,9 +38,10 @@ export async function startTestOp(opts: { accessTokenTtl?: number } = {}): Promi
         client_id: DEVICE_CLIENT_ID,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
-        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-        response_types: [],
-        redirect_uris: [],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        // RFC 8252 7.3: for a native client any port on this loopback redirect is accepted.
+        redirect_uris: ['http://127.0.0.1/callback'],
         id_token_signed_response_alg: 'ES256',
       },
       {
