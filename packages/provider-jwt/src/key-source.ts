@@ -15,24 +15,36 @@ export async function readSecretRef(ctx: ProviderContext, ref: string, what: str
 
 export interface KeyChoice {
   /** `file:/path`, `env:NAME`, `keychain:service/account`; unset means the local key set. */
-  key?: string;
-  kid?: string;
-  alg?: SigningAlgorithm;
+  key?: string | undefined;
+  kid?: string | undefined;
+  alg?: SigningAlgorithm | undefined;
   keysDir: string;
 }
 
-export async function resolveSigningKey(choice: KeyChoice, ctx: ProviderContext): Promise<{ key: SigningKey; source: string }> {
-  if (choice.key !== undefined) {
-    const text = await readSecretRef(ctx, choice.key, 'the JWT signing key');
-    const wanted = { ...(choice.kid === undefined ? {} : { kid: choice.kid }), ...(choice.alg === undefined ? {} : { alg: choice.alg }) };
-    return { key: await parsePrivateKey(text, choice.key, wanted), source: choice.key.split(':')[0]! };
-  }
-  const set = await loadKeySet(choice.keysDir);
-  const stored = pickKey(set, choice.keysDir, choice.kid);
+export interface ResolvedKey {
+  key: SigningKey;
+  /** `file`, `env`, `keychain` or `key-set`: where the private key came from. */
+  source: string;
+}
+
+/** The key a `--key` reference points at; `kid`/`alg` name and check it. */
+export async function keyFromRef(ref: string, wanted: { kid?: string | undefined; alg?: SigningAlgorithm | undefined }, ctx: ProviderContext): Promise<ResolvedKey> {
+  const text = await readSecretRef(ctx, ref, 'the JWT signing key');
+  const checks = { ...(wanted.kid === undefined ? {} : { kid: wanted.kid }), ...(wanted.alg === undefined ? {} : { alg: wanted.alg }) };
+  return { key: await parsePrivateKey(text, ref, checks), source: ref.split(':')[0]! };
+}
+
+/** Key `kid` of the local key set, or its active key. */
+export async function keyFromSet(keysDir: string, kid: string | undefined, ctx: ProviderContext): Promise<ResolvedKey> {
+  const stored = pickKey(await loadKeySet(keysDir), keysDir, kid);
   const origin = `key "${stored.kid}" of the local key set`;
   if (!stored.privateJwk && !stored.privateRef) {
-    throw new ConfigError(`${origin} in ${choice.keysDir} has no private key`, { hint: 'activate another key, or run `claude-key jwt keygen`' });
+    throw new ConfigError(`${origin} in ${keysDir} has no private key`, { hint: 'activate another key, or run `claude-key jwt keygen`' });
   }
   const text = stored.privateJwk ? JSON.stringify(stored.privateJwk) : await readSecretRef(ctx, stored.privateRef!, origin);
   return { key: await parsePrivateKey(text, origin, { kid: stored.kid, alg: stored.alg }), source: stored.privateRef ? 'keychain' : 'key-set' };
+}
+
+export function resolveSigningKey(choice: KeyChoice, ctx: ProviderContext): Promise<ResolvedKey> {
+  return choice.key !== undefined ? keyFromRef(choice.key, choice, ctx) : keyFromSet(choice.keysDir, choice.kid, ctx);
 }

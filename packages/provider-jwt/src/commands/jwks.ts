@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineCommand } from '@claude-key/core';
 import { defaultKeysDir, loadKeySet, publicJwks } from '../key-set.js';
-import { resolveSigningKey } from '../key-source.js';
+import { keyFromRef } from '../key-source.js';
 import { mintOptions, vaultOptions } from '../options.js';
 import { vaultJwks } from '../vault-transit.js';
 import { printJwks } from './print.js';
@@ -26,7 +26,7 @@ export const jwksCommand = defineCommand({
       return;
     }
     if (options.key !== undefined) {
-      const { key } = await resolveSigningKey({ ...options, keysDir: '' }, ctx);
+      const { key } = await keyFromRef(options.key, options, ctx);
       printJwks(io, { keys: [key.publicJwk] });
       return;
     }
