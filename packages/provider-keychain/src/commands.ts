@@ -12,10 +12,10 @@ export const setCommand = defineCommand({
   ],
   async run(options, io) {
     const raw = await io.readSecret(`Secret for ${describe(options)}: `);
-    // `echo value | ...` and most password managers end the value with a newline we must not store.
+    // `echo value | ...` ends the value with a newline we must not store. Other lines stay: a
+    // `keychain:` reference may hold a PEM key.
     const value = raw.replace(/\r?\n$/, '');
     if (value.trim().length === 0) throw new UsageError('refusing to store an empty secret', { hint: 'type the value at the prompt or pipe it on stdin' });
-    if (/[\r\n]/.test(value)) throw new UsageError('the secret spans several lines; claude-key tokens are one line', { hint: 'store a single-line value' });
     await writeEntry(options, value, io.signal);
     io.stdout(`Stored keychain entry ${describe(options)}\n`);
   },

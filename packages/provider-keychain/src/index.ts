@@ -13,10 +13,10 @@ export default defineProvider({
   examples: ['claude-key keychain --service anthropic --account work'],
   commands: { set: setCommand, delete: deleteCommand },
   async fetch(options, ctx) {
-    const token = (await requireEntry(options, ctx.signal)).trim();
-    // Entries written by other tools (secret-tool, Keychain Access) may hold anything.
-    if (token.length === 0) throw new ConfigError(`the keychain entry ${describe(options)} is empty`);
-    if (/[\r\n]/.test(token)) throw new ConfigError(`the keychain entry ${describe(options)} holds several lines; a token is one line`);
+    const token = await requireEntry(options, ctx.signal);
+    // Multi-line values are legitimate here: `keychain:` references resolve through this fetch and
+    // may hold a PEM key (provider-jwt). The engine refuses to *print* a multi-line token.
+    if (token.trim().length === 0) throw new ConfigError(`the keychain entry ${describe(options)} is empty`);
     return { token, meta: { service: options.service, account: options.account } };
   },
 });

@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import { ExitCode, isClaudeKeyError, type CommandIO, type ClaudeKeyError } from '@claude-key/core';
 import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
 import keychain, { tokenStore, CACHE_SERVICE } from './index.js';
+import { insideKeyringSession, outsideKeyringSession, tsxArgs } from './test-support/keyring-session.js';
 
-const thisFile = fileURLToPath(import.meta.url);
-const withKeyring = fileURLToPath(new URL('../scripts/with-keyring.sh', import.meta.url));
 const indexFile = fileURLToPath(new URL('./index.ts', import.meta.url));
-const tsxArgs = ['--conditions=source', '--import', 'tsx'];
 
 // A unique service per run, so a rerun never sees the leftovers of a crashed one.
 const SERVICE = `claude-key-test-${process.pid}`;
@@ -38,12 +36,6 @@ function io(secret: string): CommandIO & { out: string[] } {
 function secretToolLookup(service: string, account: string): string | undefined {
   const result = spawnSync('secret-tool', ['lookup', 'service', service, 'username', account], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout : undefined;
-}
-
-/** This environment minus everything that points at the test keyring session. */
-function outsideKeyringSession(): NodeJS.ProcessEnv {
-  const { DBUS_SESSION_BUS_ADDRESS: _bus, GNOME_KEYRING_CONTROL: _control, ...env } = process.env;
-  return env;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ClaudeKeyError> {
@@ -72,19 +64,7 @@ function fetchInChild(env: NodeJS.ProcessEnv, options: { service: string; accoun
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { ok?: true; code?: string; exitCode?: number; line?: string };
 }
 
-if (process.platform === 'linux' && process.env.CLAUDE_KEY_KEYRING_SESSION !== '1') {
-  // Outside the private keyring session: re-run this file inside one, never against the user's keyring.
-  test('the keychain suite passes against a real gnome-keyring (via scripts/with-keyring.sh)', (t) => {
-    // NODE_TEST_CONTEXT would make the inner runner skip the file instead of running it.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const result = spawnSync(withKeyring, [process.execPath, ...tsxArgs, '--test', thisFile], { env, encoding: 'utf8' });
-    const failure = `inner run:\n${result.stdout}\n${result.stderr}`;
-    assert.equal(result.status, 0, failure);
-    assert.match(result.stdout, /^# pass [1-9]/m, failure);
-    assert.match(result.stdout, /^# fail 0$/m, failure);
-    for (const line of result.stdout.split('\n').filter((l) => /^(not )?ok \d+ /.test(l))) t.diagnostic(line);
-  });
-} else {
+if (insideKeyringSession(import.meta.url)) {
   test('set stores the stdin value (minus its newline) where libsecret finds it, and fetch returns it', async () => {
     const entry = { service: SERVICE, account: 'set-and-fetch' };
     const cmd = io('sk-ant-keychain-1\n');
@@ -135,11 +115,18 @@ if (process.platform === 'linux' && process.env.CLAUDE_KEY_KEYRING_SESSION !== '
     assert.match(err.line, /claude-key keychain set --service \S+ --account never-stored/);
   });
 
-  test('an entry holding several lines is refused instead of printed as a broken token', async () => {
-    execFileSync('secret-tool', ['store', '--label', 'multi-line', 'service', SERVICE, 'username', 'multi'], { input: 'line-1\nline-2' });
-    const err = await rejection(keychain.fetch({ service: SERVICE, account: 'multi' }, createTestContext()));
+  test('a multi-line entry (a PEM key behind a keychain: reference) comes back intact', async () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB0p\n-----END PRIVATE KEY-----';
+    execFileSync('secret-tool', ['store', '--label', 'pem', 'service', SERVICE, 'username', 'pem'], { input: pem });
+    const credential = await keychain.fetch({ service: SERVICE, account: 'pem' }, createTestContext());
+    assert.equal(credential.token, pem);
+  });
+
+  test('a whitespace-only entry is a ConfigError, not an empty token', async () => {
+    execFileSync('secret-tool', ['store', '--label', 'blank', 'service', SERVICE, 'username', 'blank'], { input: '  \n' });
+    const err = await rejection(keychain.fetch({ service: SERVICE, account: 'blank' }, createTestContext()));
     assert.equal(err.code, 'CONFIG');
-    assert.ok(!err.line.includes('line-1'));
+    assert.match(err.line, /is empty/);
   });
 
   test('tokenStore keeps cache values under the claude-key-cache service, keyed by cache key', async () => {
