@@ -13,7 +13,7 @@ export const gcpOptions = z
     scopes: z
       .array(z.string().trim().min(1))
       .default([CLOUD_PLATFORM_SCOPE])
-      .describe('OAuth scopes of the access token (repeatable; default cloud-platform)'),
+      .describe('OAuth scopes of the access token (default cloud-platform)'),
     impersonateServiceAccount: z
       .string()
       .regex(/^[^@\s]+@[^@\s]+$/, 'must be a service-account email')
