@@ -25,10 +25,12 @@ before(async () => {
   const root = f.server.root;
   root.enableKv('secret', 2).putSecret('secret/claude', { api_key: 'sk-from-vault' });
   root.addPolicy('claude', [{ path: 'secret/data/claude', capabilities: ['read'] }]);
-  [approle, shortRole] = root.enableAppRole([
+  const roles = root.enableAppRole([
     { name: 'helper', policies: ['claude'], ttl: 600, renewable: true },
     { name: 'short', policies: ['claude'], ttl: 60, renewable: false },
   ]);
+  approle = roles[0]!;
+  shortRole = roles[1]!;
   const pair = await generateKeyPair('ES256');
   jwtKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'idp-1', alg: 'ES256' };

@@ -31,13 +31,17 @@ export function vaultReasons(errors: unknown): string {
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|TLS|SSL/;
 
+/** The most telling code in an error chain (ECONNREFUSED, a TLS code), else the innermost message. */
 function causeCode(err: unknown): string | undefined {
+  let innermost: string | undefined;
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && message && message !== 'fetch failed') innermost = message.split('\n')[0]!.slice(0, 80);
     e = (e as { cause?: unknown }).cause;
   }
-  return undefined;
+  return innermost;
 }
 
 /** A failure before any HTTP answer: deadline, refused connection, DNS, TLS. */

@@ -1,0 +1,113 @@
+// End to end: the claude-key binary (from source) runs `vault` against the Vault test server, through the engine's cache.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { ExitCode } from '@claude-key/core';
+import { VaultTestServer, type AppRoleRole } from '@claude-key/vault-test-server';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(REPO, 'packages/cli/src/main.ts');
+const API_KEY = 'sk-litellm-e2e-secret-value';
+
+let server: VaultTestServer;
+let home: string;
+let role: AppRoleRole;
+
+before(async () => {
+  server = await VaultTestServer.start();
+  const root = server.root;
+  root.enableKv('secret', 2).putSecret('secret/litellm/claude-code', { api_key: API_KEY, team: 'platform' });
+  root.addPolicy('claude-code', [{ path: 'secret/data/litellm/*', capabilities: ['read'] }]);
+  role = root.enableAppRole([{ name: 'claude-code', policies: ['claude-code'], ttl: 3600 }])[0]!;
+  home = mkdtempSync(join(tmpdir(), 'claude-key-vault-e2e-'));
+  writeFileSync(join(home, 'secret-id'), `${role.secretId}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(home, 'config.yaml'),
+    ['profiles:', '  litellm:', '    provider: vault', '    path: secret/litellm/claude-code', '    field: api_key', '    auth: approle',
+      `    secretId: file:${join(home, 'secret-id')}`, ''].join('\n'),
+    { mode: 0o600 },
+  );
+});
+after(async () => {
+  await server.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the binary with a scrubbed environment: only what the test names, plus PATH. */
+function claudeKey(args: string[], env: Record<string, string>, cacheName: string): Promise<Run> {
+  const fullEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    CLAUDE_KEY_CACHE_DIR: join(home, cacheName),
+    CLAUDE_KEY_CONFIG: join(home, 'config.yaml'),
+    VAULT_ADDR: server.address,
+    ...env,
+  };
+  return new Promise((done) => {
+    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], { cwd: REPO, env: fullEnv }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('claude-key vault (CLI)', () => {
+  test('the settings line prints the field; the warm call is served by the engine cache without a request', async () => {
+    const args = ['vault', '--path', 'secret/litellm/claude-code', '--field', 'api_key'];
+    const env = { VAULT_TOKEN: server.rootToken };
+    server.resetRequests();
+    const cold = await claudeKey(args, env, 'cache-token');
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.equal(cold.stdout, `${API_KEY}\n`);
+    assert.ok(server.count() > 0);
+    server.resetRequests();
+    const warm = await claudeKey(args, env, 'cache-token');
+    assert.equal(warm.stdout, `${API_KEY}\n`);
+    assert.equal(server.count(), 0, 'the warm call made no network request');
+  });
+
+  test('a profile logs in with AppRole once; another read in a new process reuses the cached login token', async () => {
+    const env = { VAULT_ROLE_ID: role.roleId };
+    server.resetRequests();
+    const cold = await claudeKey(['--profile', 'litellm'], env, 'cache-approle');
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.equal(cold.stdout, `${API_KEY}\n`);
+    assert.equal(server.count('auth/approle/login'), 1);
+    // A different field is a different credential (a cache miss) but the same login.
+    const other = await claudeKey(['vault', '--path', 'secret/litellm/claude-code', '--field', 'team', '--auth', 'approle', '--secret-id', `file:${join(home, 'secret-id')}`], env, 'cache-approle');
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stdout, 'platform\n');
+    assert.equal(server.count('auth/approle/login'), 1, 'no second login');
+  });
+
+  test('permission denied exits with the auth code and one stderr line naming the path, no secrets', async () => {
+    const token = server.root.createToken({ policies: ['claude-code'] });
+    server.root.putSecret('secret/other', { api_key: 'sk-other-secret' });
+    const run = await claudeKey(['vault', '--path', 'secret/other', '--field', 'api_key'], { VAULT_TOKEN: token }, 'cache-denied');
+    assert.equal(run.code, ExitCode.auth);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /secret\/data\/other/);
+    assert.ok(!run.stderr.includes(token) && !run.stderr.includes('sk-other-secret'));
+  });
+
+  test('a sealed Vault exits with the unreachable code', async () => {
+    server.sealed = true;
+    try {
+      const run = await claudeKey(['vault', '--path', 'secret/litellm/claude-code', '--field', 'api_key'], { VAULT_TOKEN: server.rootToken }, 'cache-sealed');
+      assert.equal(run.code, ExitCode.unreachable);
+      assert.match(run.stderr, /sealed/);
+    } finally {
+      server.sealed = false;
+    }
+  });
+});
