@@ -184,7 +184,7 @@ test('a truncated or corrupt event stream ends with an api_error event instead o
   const truncated = eventStreamToSse([bytes.subarray(0, bytes.length - 5)]);
   assert.match(truncated, /event: error\ndata: .*"api_error".*truncated message/);
   const corrupt = Buffer.from(bytes);
-  corrupt[corrupt.length - 10] ^= 0xff;
+  corrupt[corrupt.length - 10] = corrupt[corrupt.length - 10]! ^ 0xff;
   assert.match(eventStreamToSse([corrupt]), /event: error\ndata: .*checksum/);
   assert.match(eventStreamToSse([Buffer.from([0, 0, 0, 1, 0, 0, 0, 0])]), /impossible length/);
 });

@@ -2,7 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageJson, sseText, streamEvents } from './anthropic-fixtures.js';
-import { listen, readBody, sendJson, type RecordedRequest, type RunningServer } from './http.js';
+import { listen, readBody, sendAnthropicError, sendJson, type RecordedRequest, type RunningServer } from './http.js';
 
 export interface AnthropicUpstreamOptions {
   apiKey: string;
@@ -16,25 +16,22 @@ export interface AnthropicUpstream extends RunningServer {
   requests: RecordedRequest[];
 }
 
-function anthropicError(res: ServerResponse, status: number, type: string, message: string): void {
-  sendJson(res, status, { type: 'error', error: { type, message } }, { 'request-id': 'req_test' });
-}
 
 export async function startAnthropicUpstream(options: AnthropicUpstreamOptions): Promise<AnthropicUpstream> {
   const requests: RecordedRequest[] = [];
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    if (req.headers['x-api-key'] !== options.apiKey) return anthropicError(res, 401, 'authentication_error', 'invalid x-api-key');
-    if (!req.headers['anthropic-version']) return anthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
+    if (req.headers['x-api-key'] !== options.apiKey) return sendAnthropicError(res, 401, 'authentication_error', 'invalid x-api-key');
+    if (!req.headers['anthropic-version']) return sendAnthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/v1/messages' && path !== '/v1/messages/count_tokens') return anthropicError(res, 404, 'not_found_error', 'Not found');
+    if (path !== '/v1/messages' && path !== '/v1/messages/count_tokens') return sendAnthropicError(res, 404, 'not_found_error', 'Not found');
     const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     for (const key of ['anthropic_version', 'anthropic_beta']) {
-      if (key in json) return anthropicError(res, 400, 'invalid_request_error', `${key}: Extra inputs are not permitted`);
+      if (key in json) return sendAnthropicError(res, 400, 'invalid_request_error', `${key}: Extra inputs are not permitted`);
     }
-    if (typeof json['model'] !== 'string') return anthropicError(res, 400, 'invalid_request_error', 'model: Field required');
-    if (options.failWith) return anthropicError(res, options.failWith.status, options.failWith.type, options.failWith.message);
+    if (typeof json['model'] !== 'string') return sendAnthropicError(res, 400, 'invalid_request_error', 'model: Field required');
+    if (options.failWith) return sendAnthropicError(res, options.failWith.status, options.failWith.type, options.failWith.message);
     if (path.endsWith('count_tokens')) return sendJson(res, 200, { input_tokens: 42 });
     if (json['stream'] !== true) return sendJson(res, 200, messageJson(json['model']));
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
@@ -45,7 +42,7 @@ export async function startAnthropicUpstream(options: AnthropicUpstreamOptions):
     res.end();
   };
   const running = await listen((req, res) => {
-    handle(req, res).catch((err: unknown) => anthropicError(res, 500, 'api_error', String(err)));
+    handle(req, res).catch((err: unknown) => sendAnthropicError(res, 500, 'api_error', String(err)));
   });
   return { ...running, requests };
 }

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageJson, sseText, streamEvents } from './anthropic-fixtures.js';
-import { listen, readBody, sendJson, type RecordedRequest, type RunningServer } from './http.js';
+import { listen, readBody, sendAnthropicError, sendJson, type RecordedRequest, type RunningServer } from './http.js';
 
 export interface VertexEndpointOptions {
   project: string;
@@ -22,9 +22,6 @@ function googleError(res: ServerResponse, code: number, status: string, message:
   sendJson(res, code, { error: { code, message, status } });
 }
 
-function anthropicError(res: ServerResponse, code: number, type: string, message: string): void {
-  sendJson(res, code, { type: 'error', error: { type, message } });
-}
 
 export async function startVertexEndpoint(options: VertexEndpointOptions): Promise<VertexEndpoint> {
   const requests: RecordedRequest[] = [];
@@ -41,14 +38,14 @@ export async function startVertexEndpoint(options: VertexEndpointOptions): Promi
     }
     const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     if (json['anthropic_version'] !== 'vertex-2023-10-16') {
-      return anthropicError(res, 400, 'invalid_request_error', 'anthropic_version: vertex-2023-10-16 is required');
+      return sendAnthropicError(res, 400, 'invalid_request_error', 'anthropic_version: vertex-2023-10-16 is required');
     }
     const model = decodeURIComponent(match[3]!);
     if (model === 'count-tokens') {
-      if (typeof json['model'] !== 'string') return anthropicError(res, 400, 'invalid_request_error', 'model: Field required');
+      if (typeof json['model'] !== 'string') return sendAnthropicError(res, 400, 'invalid_request_error', 'model: Field required');
       return sendJson(res, 200, { input_tokens: 42 });
     }
-    if ('model' in json) return anthropicError(res, 400, 'invalid_request_error', 'model: Extra inputs are not permitted');
+    if ('model' in json) return sendAnthropicError(res, 400, 'invalid_request_error', 'model: Extra inputs are not permitted');
     if (match[4] === 'rawPredict') return sendJson(res, 200, messageJson(model));
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
     res.end(sseText(streamEvents(model)));
