@@ -19,6 +19,9 @@ const USER = { email: 'dev@example.com', clientId: '764086051850-test.apps.googl
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 const AUDIENCE = 'https://llm-gateway-abc123-uc.a.run.app';
 const SECRET = 'projects/proj-a/secrets/anthropic-key';
+const POOL = '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/ci/providers/github';
+const FEDERATED = 'principal://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/ci/subject/repo:acme/app';
+const CI_OIDC_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBwIn0.c2lnbmF0dXJl';
 
 let google: FakeGoogle;
 let saKey: string;
@@ -34,7 +37,8 @@ before(async () => {
       { name: 'projects/proj-a/secrets/corrupted', versions: ['sk-ant-corrupted'], accessors: [SA], corruptChecksum: true },
       { name: 'projects/proj-a/secrets/multi-line', versions: ['line-1\nline-2'], accessors: [SA] },
     ],
-    impersonation: [{ email: TARGET, tokenCreators: [SA] }],
+    impersonation: [{ email: TARGET, tokenCreators: [SA, FEDERATED] }],
+    federation: [{ audience: POOL, subjectToken: CI_OIDC_TOKEN, principal: FEDERATED }],
     metadata: { email: VM_SA, projectId: 'proj-a' },
   });
   saKey = await google.writeServiceAccountKey(SA);
@@ -132,6 +136,21 @@ describe('access-token', () => {
     assert.deepEqual(grant?.scopes, [CLOUD_PLATFORM]);
     assert.ok(Math.abs(credential.expiresAt! - (Date.now() + 3600_000)) < 5_000, 'expiry from expireTime');
     assert.match(String(credential.meta?.source), new RegExp(`as ${TARGET}`));
+  });
+
+  test('workload identity federation exchanges the external token at STS', async () => {
+    const config = await google.writeExternalAccount({ audience: POOL, subjectToken: CI_OIDC_TOKEN, principal: FEDERATED }, CI_OIDC_TOKEN);
+    const credential = await fetchWith({ kind: 'access-token', credentialsFile: config });
+    const grant = google.ledger.lookup(credential.token);
+    assert.equal(grant?.principal, FEDERATED);
+    assert.deepEqual(grant?.scopes, [CLOUD_PLATFORM]);
+    assert.ok(credential.expiresAt! > Date.now() + 3500_000);
+  });
+
+  test('workload identity federation with service_account_impersonation_url prints the service account token', async () => {
+    const config = await google.writeExternalAccount({ audience: POOL, subjectToken: CI_OIDC_TOKEN, principal: FEDERATED }, CI_OIDC_TOKEN, TARGET);
+    const credential = await fetchWith({ kind: 'access-token', credentialsFile: config });
+    assert.equal(google.ledger.lookup(credential.token)?.principal, TARGET);
   });
 
   test('the metadata server path (GCE_METADATA_HOST) gets the VM service account token', async () => {
@@ -246,6 +265,14 @@ describe('errors', () => {
     assert.equal(err.exitCode, ExitCode.auth);
     assert.match(err.line, /Token has been expired or revoked/);
     assert.match(err.line, /gcloud auth application-default login/);
+  });
+
+  test('an external token STS does not accept is an AuthError', async () => {
+    const config = await google.writeExternalAccount({ audience: POOL, subjectToken: CI_OIDC_TOKEN, principal: FEDERATED }, 'eyJhbGciOiJSUzI1NiJ9.e30.Zm9yZ2Vk');
+    const err = await failureOf({ kind: 'access-token', credentialsFile: config });
+    assert.equal(err.exitCode, ExitCode.auth);
+    assert.match(err.line, /invalid_grant/);
+    assert.doesNotMatch(err.line, /eyJhbGciOiJSUzI1NiJ9/);
   });
 
   test('impersonation without roles/iam.serviceAccountTokenCreator is an AuthError naming the target', async () => {

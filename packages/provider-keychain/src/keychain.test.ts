@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ExitCode, isClaudeKeyError, type CommandIO, type ClaudeKeyError } from '@claude-key/core';
 import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
 import keychain, { tokenStore, CACHE_SERVICE } from './index.js';
+import { setCommand } from './commands.js';
 import { insideKeyringSession, outsideKeyringSession, tsxArgs } from './test-support/keyring-session.js';
 
 const indexFile = fileURLToPath(new URL('./index.ts', import.meta.url));
@@ -85,8 +86,9 @@ if (insideKeyringSession(import.meta.url)) {
   });
 
   test('set takes the value only from stdin or the prompt: its options are service and account alone', () => {
-    assert.deepEqual(Object.keys(keychain.commands!.set!.options.shape), ['service', 'account']);
-    assert.equal(keychain.commands!.set!.options.safeParse({ service: 's', account: 'a', value: 'x' }).data?.value, undefined);
+    assert.deepEqual(Object.keys(setCommand.options.shape), ['service', 'account']);
+    const parsed = setCommand.options.safeParse({ service: 's', account: 'a', value: 'x' });
+    assert.ok(parsed.success && !('value' in parsed.data), 'an extra value key is dropped, never stored');
   });
 
   test('set refuses an empty value and stores nothing', async () => {

@@ -8,6 +8,7 @@ import { IdTokenIssuer } from './id-token-issuer.js';
 import { startMetadataServer } from './metadata-server.js';
 import { startOAuthTokenServer, type AuthorizedUserRecord, type OAuthTokenServer } from './oauth-token-server.js';
 import { startSecretManagerServer, type FakeSecret } from './secret-manager-server.js';
+import { startStsServer, type FederatedIdentity } from './sts-server.js';
 import { TokenLedger } from './token-ledger.js';
 import type { RunningServer } from './http.js';
 
@@ -24,6 +25,7 @@ export interface FakeGoogleOptions {
   secrets?: FakeSecret[];
   impersonation?: ImpersonationTarget[];
   metadata?: { email: string; projectId: string };
+  federation?: FederatedIdentity[];
 }
 
 export interface FakeGoogle {
@@ -34,11 +36,17 @@ export interface FakeGoogle {
   metadata: RunningServer;
   secretManager: RunningServer;
   iamCredentials: RunningServer;
+  sts: RunningServer;
   /** A 0700 directory for credential files, removed by close(). */
   dir: string;
   /** Writes a service-account key file whose token_uri points at the fake token endpoint. */
   writeServiceAccountKey(email: string, overrides?: Record<string, unknown>): Promise<string>;
   writeAuthorizedUser(user: AuthorizedUserRecord): Promise<string>;
+  /**
+   * Writes a workload identity federation config (`gcloud iam workload-identity-pools
+   * create-cred-config` shape) reading the subject token from a file, optionally impersonating.
+   */
+  writeExternalAccount(identity: FederatedIdentity, subjectToken: string, impersonate?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -59,6 +67,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
   const metadata = await startMetadataServer({ ledger, idTokens, ...(opts.metadata ?? { email: 'default@fake.iam.gserviceaccount.com', projectId: 'fake' }) });
   const secretManager = await startSecretManagerServer(ledger, opts.secrets ?? []);
   const iamCredentials = await startIamCredentialsServer(ledger, idTokens, opts.impersonation ?? []);
+  const sts = await startStsServer(ledger, opts.federation ?? []);
   const dir = await mkdtemp(join(tmpdir(), 'claude-key-gcp-'));
 
   const writeJson = async (json: unknown) => {
@@ -74,6 +83,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
     metadata,
     secretManager,
     iamCredentials,
+    sts,
     dir,
     async writeServiceAccountKey(email, overrides = {}) {
       const account = accounts.get(email);
@@ -104,8 +114,23 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
         universe_domain: 'googleapis.com',
       });
     },
+    async writeExternalAccount(identity, subjectToken, impersonate) {
+      const tokenFile = join(dir, `${randomUUID()}.jwt`);
+      await writeFile(tokenFile, subjectToken, { mode: 0o600 });
+      return writeJson({
+        type: 'external_account',
+        audience: identity.audience,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: `${sts.url}/v1/token`,
+        credential_source: { file: tokenFile },
+        ...(impersonate
+          ? { service_account_impersonation_url: `${iamCredentials.url}/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken` }
+          : {}),
+        universe_domain: 'googleapis.com',
+      });
+    },
     async close() {
-      await Promise.all([oauth.close(), metadata.close(), secretManager.close(), iamCredentials.close()]);
+      await Promise.all([oauth.close(), metadata.close(), secretManager.close(), iamCredentials.close(), sts.close()]);
       await rm(dir, { recursive: true, force: true });
     },
   };
