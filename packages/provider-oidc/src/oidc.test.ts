@@ -148,6 +148,19 @@ describe('oidc fetch with a stored session', () => {
     assert.equal(replay.body.error, 'invalid_grant');
   });
 
+  test('with --resource the refreshed access token is a JWT for the gateway carrying the user', async () => {
+    const env = { CLAUDE_KEY_CONFIG_DIR: await tempConfigDir() };
+    const options = userOptions({ scope: ['openid offline_access chat'], resource: GATEWAY_RESOURCE });
+    await loginThroughDeviceFlow(nonInteractive, options, { env });
+    const now = Date.now();
+    const credential = await nonInteractive.fetch(nonInteractive.options.parse(options), createTestContext({ env, now }));
+    const claims = decodeJwt(credential.token);
+    assert.equal(claims.aud, 'claude-gateway');
+    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.scope, 'chat');
+    assert.equal(credential.expiresAt, now + 600_000);
+  });
+
   test('--id-token prints the ID token, with its exp as the expiry', async () => {
     const user = await signedIn();
     const credential = await user.fetchToken({ idToken: true });
