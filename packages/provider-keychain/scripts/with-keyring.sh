@@ -12,12 +12,18 @@ if [ "$#" -eq 0 ]; then
   exit 2
 fi
 
-missing=""
-command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
-command -v dbus-launch >/dev/null 2>&1 || missing="$missing dbus-x11"
-command -v secret-tool >/dev/null 2>&1 || missing="$missing libsecret-tools"
-command -v dbus-run-session >/dev/null 2>&1 || missing="$missing dbus"
-if [ -n "$missing" ]; then
+missing_packages() {
+  missing=""
+  command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+  command -v dbus-launch >/dev/null 2>&1 || missing="$missing dbus-x11"
+  command -v secret-tool >/dev/null 2>&1 || missing="$missing libsecret-tools"
+  command -v dbus-run-session >/dev/null 2>&1 || missing="$missing dbus"
+  echo "$missing"
+}
+
+install_packages() {
+  missing="$(missing_packages)"
+  [ -n "$missing" ] || return 0
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   # Only refresh the package lists when apt has never fetched them (an `apt-get update` costs seconds).
@@ -27,6 +33,16 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086 # the list is meant to split into words
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null \
     || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
+}
+
+if [ -n "$(missing_packages)" ]; then
+  # Test files run in parallel and each may get here: one installs, the others wait, then re-check.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/claude-key-keyring-apt.lock"
+    flock 9
+  fi
+  install_packages
+  exec 9>&-
 fi
 
 # A throw-away HOME and runtime dir: the daemon creates its "login" keyring (the default

@@ -39,6 +39,29 @@ function secretToolLookup(service: string, account: string): string | undefined 
   return result.status === 0 ? result.stdout : undefined;
 }
 
+/**
+ * Runs `tokenStore.set` in a child on its own D-Bus session with HOME=`home`, after the shell
+ * `daemonSetup`; returns what it reported. Removes `home` afterwards unless `removeHome` is false.
+ */
+function tokenStoreSetOnFreshBus(home: string, daemonSetup: string, removeHome = true): { ok?: true; code?: string; line?: string } {
+  const script = `
+    import { tokenStore } from ${JSON.stringify(indexFile)};
+    try { await tokenStore.set('k', 'v'); console.log(JSON.stringify({ ok: true })); }
+    catch (err) { console.log(JSON.stringify({ code: err.code, line: err.line })); }`;
+  try {
+    const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', `${daemonSetup} exec "$@"`, 'sh', process.execPath, ...tsxArgs, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...outsideKeyringSession(), HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home },
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    const last = result.stdout.trim().split('\n').at(-1);
+    assert.ok(last, `no answer from the child: ${result.stderr}`);
+    return JSON.parse(last) as { ok?: true; code?: string; line?: string };
+  } finally {
+    if (removeHome) rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<ClaudeKeyError> {
   try {
     await promise;
@@ -170,25 +193,22 @@ if (insideKeyringSession(import.meta.url)) {
       assert.match(result.line!, /not answering/);
     });
 
-    test('a Secret Service without an unlocked default keyring is reported with the fix', () => {
+    test('a Secret Service without a default keyring is reported with the fix', () => {
       // A fresh bus and HOME: D-Bus activation starts gnome-keyring, which has no login keyring there.
-      const home = mkdtempSync(join(tmpdir(), 'claude-key-nokeyring-'));
-      try {
-        const script = `
-          import { tokenStore } from ${JSON.stringify(indexFile)};
-          try { await tokenStore.set('k', 'v'); console.log(JSON.stringify({ ok: true })); }
-          catch (err) { console.log(JSON.stringify({ code: err.code, line: err.line })); }`;
-        const result = spawnSync('dbus-run-session', ['--', process.execPath, ...tsxArgs, '--input-type=module', '-e', script], {
-          encoding: 'utf8',
-          env: { ...outsideKeyringSession(), HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home },
-          cwd: fileURLToPath(new URL('..', import.meta.url)),
-        });
-        const answer = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { code?: string; line?: string };
-        assert.equal(answer.code, 'UNREACHABLE', result.stderr);
-        assert.match(answer.line!, /no default keyring collection/);
-      } finally {
-        rmSync(home, { recursive: true, force: true });
-      }
+      const answer = tokenStoreSetOnFreshBus(mkdtempSync(join(tmpdir(), 'claude-key-nokeyring-')), '');
+      assert.equal(answer.code, 'UNREACHABLE');
+      assert.match(answer.line!, /no default keyring collection/);
+    });
+
+    test('a locked keyring is an AuthError that says to unlock it', () => {
+      const home = mkdtempSync(join(tmpdir(), 'claude-key-locked-'));
+      // First session creates and unlocks the login keyring; the second starts it locked, and no
+      // prompter can run without a display, as on a headless box after a reboot.
+      const created = tokenStoreSetOnFreshBus(home, 'printf pw | gnome-keyring-daemon --unlock --daemonize --components=secrets >/dev/null 2>&1;', false);
+      assert.equal(created.ok, true);
+      const answer = tokenStoreSetOnFreshBus(home, 'gnome-keyring-daemon --start --daemonize --components=secrets >/dev/null 2>&1;');
+      assert.equal(answer.code, 'AUTH');
+      assert.match(answer.line!, /the OS keychain is locked.*unlock the login keyring/);
     });
   }
 }
