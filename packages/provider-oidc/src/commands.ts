@@ -9,7 +9,6 @@ import { jwtClaims } from './credential.js';
 import { oidcError } from './errors.js';
 import { checkIssuerScheme, clientFields, DEFAULT_USER_SCOPE, scopeList, sessionFields } from './options.js';
 import type { SignInUi } from './sign-in-ui.js';
-import { openSessionStore } from './store/open-store.js';
 import type { SessionKey } from './store/session-store.js';
 import { tokenParameters } from './token-parameters.js';
 
@@ -47,7 +46,7 @@ async function connect(o: SessionOptions, io: CommandIO) {
 
 export function oidcCommands(deps: OidcDeps) {
   const storeFor = (o: SessionOptions, io: CommandIO) =>
-    openSessionStore(o.storage, { env: io.env, log: io.context.log, loadKeyring: deps.loadKeyring });
+    deps.openStore(o.storage, io.env, io.context.log);
 
   const login = defineCommand({
     summary: 'Sign in (device flow, or --flow browser with PKCE) and keep the refresh token (OS keychain, else a 0600 file)',

@@ -1,6 +1,8 @@
 // What the provider takes from the outside world, injectable so tests can stand in for the terminal.
 import { canOpenBrowser, openBrowser } from './browser.js';
-import { loadKeyringBinding, type KeyringBinding } from './store/keychain-store.js';
+import type { ProviderLogger } from '@claude-key/core';
+import { openSessionStore, type StorageKind } from './store/open-store.js';
+import type { SessionStore } from './store/session-store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -9,11 +11,12 @@ export interface OidcDeps {
   isInteractive(): boolean;
   /** Opens the verification page, or returns undefined when no browser should be tried here. */
   browserFor(env: Env): ((url: string) => Promise<void>) | undefined;
-  loadKeyring(): Promise<KeyringBinding>;
+  /** The store behind --storage (tests hand in one that changes under the provider's feet). */
+  openStore(kind: StorageKind, env: Env, log: ProviderLogger): SessionStore;
 }
 
 export const defaultDeps: OidcDeps = {
   isInteractive: () => process.stdin.isTTY === true,
   browserFor: (env) => (canOpenBrowser(env) ? openBrowser : undefined),
-  loadKeyring: loadKeyringBinding,
+  openStore: (kind, env, log) => openSessionStore(kind, { env, log }),
 };

@@ -192,6 +192,37 @@ describe('oidc fetch with a stored session', () => {
     assert.ok(!err.line.includes(refreshToken));
   });
 
+  test('when another process rotated the token after we read it, the refresh retries once with the new one', async () => {
+    // Two sign-ins: ours was rotated away (dead at the OP), the other process stored a live one.
+    const ours = await signedIn();
+    const stale = await ours.storedRefreshToken();
+    await op.revoke(stale);
+    const other = await signedIn();
+    const live = await other.storedRefreshToken();
+    const reads: string[] = [];
+    const saved: string[] = [];
+    const store = {
+      async load() {
+        const value = reads.length === 0 ? stale : live;
+        reads.push(value);
+        return value;
+      },
+      async save(_key: unknown, token: string) {
+        saved.push(token);
+        return 'memory';
+      },
+      async remove() {
+        throw new Error('a session another process just refreshed must not be dropped');
+      },
+    };
+    const provider = createOidcProvider({ isInteractive: () => false, openStore: () => store });
+    const credential = await provider.fetch(provider.options.parse(userOptions()), createTestContext({ now: Date.now() }));
+    assert.ok(credential.token.length > 20);
+    assert.deepEqual(reads, [stale, live]);
+    assert.equal(saved.length, 1);
+    assert.notEqual(saved[0], live, 'the token the retry rotated is saved');
+  });
+
   test('without any session a non-interactive run fails before touching the network', async () => {
     const closed = await startTestOp();
     await closed.close();

@@ -7,13 +7,12 @@ import { deviceLogin } from './device-login.js';
 import { isInvalidGrant, oidcError } from './errors.js';
 import { loginCommandLine } from './login-hint.js';
 import { DEFAULT_USER_SCOPE, scopeList, type FetchOptions } from './options.js';
-import { openSessionStore } from './store/open-store.js';
 import type { SessionKey, SessionStore } from './store/session-store.js';
 import { tokenParameters } from './token-parameters.js';
 
 export async function fetchWithSession(o: FetchOptions, ctx: ProviderContext, deps: OidcDeps): Promise<Credential> {
   const key: SessionKey = { issuer: o.issuer, clientId: o.clientId, scope: scopeList(o.scope, DEFAULT_USER_SCOPE) };
-  const store = openSessionStore(o.storage, { env: ctx.env, log: ctx.log, loadKeyring: deps.loadKeyring });
+  const store = deps.openStore(o.storage, ctx.env, ctx.log);
   ctx.signal.throwIfAborted();
   // Read the store before any network call: without a session a non-interactive run fails at once.
   let refreshToken = await store.load(key);
