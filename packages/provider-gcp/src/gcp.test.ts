@@ -193,6 +193,17 @@ describe('id-token', () => {
     assert.equal(payload.email, TARGET);
   });
 
+  test('user credentials give the OAuth client ID token, with a warning that it is not for the audience', async () => {
+    const userFile = await google.writeAuthorizedUser(USER);
+    const ctx = context();
+    const credential = await gcp.fetch(gcp.options.parse({ kind: 'id-token', credentialsFile: userFile, audience: AUDIENCE }), ctx);
+    const { payload } = await jwtVerify(credential.token, google.idTokens.publicKey, { audience: USER.clientId });
+    assert.equal(payload.email, USER.email);
+    const warning = ctx.logs.find((l) => l.level === 'warn');
+    assert.match(warning?.message ?? '', new RegExp(`audience ${USER.clientId}, not ${AUDIENCE}.*--impersonate-service-account`));
+    assert.ok(!warning!.message.includes(credential.token));
+  });
+
   test('id-token without --audience is rejected by the schema, naming the field', () => {
     const parsed = gcp.options.safeParse({ kind: 'id-token' });
     assert.equal(parsed.success, false);

@@ -8,7 +8,7 @@ export const setCommand = defineCommand({
   options: entryOptions,
   examples: [
     'claude-key keychain set --service anthropic --account work',
-    'pass show anthropic/work | claude-key keychain set --service anthropic --account work',
+    "pass show anthropic/work | head -n 1 | claude-key keychain set --service anthropic --account work",
   ],
   async run(options, io) {
     const raw = await io.readSecret(`Secret for ${describe(options)}: `);

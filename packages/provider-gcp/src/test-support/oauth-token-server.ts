@@ -58,12 +58,15 @@ export async function startOAuthTokenServer(opts: OAuthTokenServerOptions): Prom
       if (user.refreshToken !== form.get('refresh_token')) {
         return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
       }
-      const scopes = ['https://www.googleapis.com/auth/cloud-platform'];
+      // gcloud's ADC login asks for openid, so Google adds an ID token whose audience is the
+      // OAuth client; a target_audience parameter does not change that.
+      const scopes = ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/cloud-platform'];
       return sendJson(res, 200, {
         access_token: opts.ledger.issue(user.email, scopes, lifetime),
         expires_in: lifetime,
         scope: scopes.join(' '),
         token_type: 'Bearer',
+        id_token: await opts.idTokens.sign(user.email, user.clientId),
       });
     }
 
