@@ -61,9 +61,8 @@ describe('claude-key jwt through the CLI', () => {
     assert.match(bad.stderr.trim(), /^[^\n]*--claim sub would override a registered claim[^\n]*$/);
   });
 
-  // Known core CLI issue: the jwt command's own --alg/--kid/--keys-dir swallow the same-named flags of
-  // its subcommands (commander needs enablePositionalOptions on the parent commands).
-  it('keygen --alg EdDSA --kid K reaches the keygen command', { todo: 'needs enablePositionalOptions in packages/core/src/cli/run.ts' }, () => {
+  // The jwt command's own --alg/--kid/--keys-dir must not swallow the same-named flags of its subcommands.
+  it('keygen --alg EdDSA --kid K reaches the keygen command', () => {
     const keygen = run('jwt', 'keygen', '--alg', 'EdDSA', '--kid', 'ed-1', '--no-activate');
     assert.equal(keygen.code, 0, keygen.stderr);
     const kids = (JSON.parse(keygen.stdout) as { keys: JWK[] }).keys.map((k) => [k.kid, k.alg]);

@@ -35,7 +35,7 @@ export function cacheStatus(ctx: RunContext, opts: { json?: boolean }): void {
   for (const r of rows) {
     const left = r.validForMs > 0 ? `${formatDuration(r.validForMs)} left` : `expired ${formatDuration(-r.validForMs)} ago`;
     const how = r.expiryKnown ? `expires ${r.expiresAt} (${left})` : `no expiry from provider; reused until max-age (${left})`;
-    ctx.io.stdout(`${r.key}  ${r.profile ? `profile ${r.profile} (${r.provider})` : r.provider}  fetched ${formatDuration(r.ageMs)} ago  ${how}  store=${r.store}${r.refusedTokens ? `  refused=${r.refusedTokens}` : ''}\n`);
+    ctx.io.stdout(`${r.key}  ${r.profile ? `profile ${r.profile} (${r.provider})` : r.provider}  fetched ${formatDuration(r.ageMs)} ago  ${how}  store=${r.store}${r.refusedTokens ? `  refused=${r.refusedTokens}` : ''}${r.meta ? `  ${Object.entries(r.meta).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`);
   }
 }
 

@@ -57,6 +57,8 @@ export function addFieldOptions(cmd: Command, fields: FieldSpec[], positional?: 
   for (const f of fields) {
     if (f.key === positional) {
       cmd.argument(f.type === 'array' ? `[${kebab(f.key)}...]` : `[${kebab(f.key)}]`, f.description);
+      // The flag form works too (`gcp --kind secret`), so profiles and scripts can be explicit.
+      if (f.type !== 'array') cmd.addOption(new Option(`${f.flag} <value>`, `${f.description} (or as the first argument)`).hideHelp());
       continue;
     }
     const description = f.required ? `${f.description} (required)` : f.description;
@@ -88,6 +90,7 @@ export function collectFieldValues(
     if (f.key === positional) {
       const empty = positionalValue === undefined || (Array.isArray(positionalValue) && positionalValue.length === 0);
       if (!empty) out[f.key] = positionalValue;
+      else if (opts[f.key] !== undefined) out[f.key] = opts[f.key];
       continue;
     }
     if (opts[f.key] !== undefined) out[f.key] = opts[f.key];

@@ -65,7 +65,9 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
         exit = code;
       },
     });
-    await program.parseAsync([...argv], { from: 'user' });
+    // Engine flags were taken out by splitArgs (they may stand anywhere); commander sees the rest,
+    // with options positional so `jwt keygen --alg` reaches keygen, not jwt.
+    await program.parseAsync(split.command ? [split.command, ...split.rest] : split.rest, { from: 'user' });
     return exit;
   } catch (err) {
     return report(err, label, io);
@@ -189,7 +191,8 @@ function buildProgram(ctx: RunContext, selected: { name: string; provider?: Prov
       writeErr: (s) => io.stderr(s.trimEnd()),
       outputError: (s, write) => write(`${spec.name}: ${s.replace(/^error: /, '').trim()}`),
     })
-    .showHelpAfterError(`(run ${spec.name} --help for usage)`);
+    .showHelpAfterError(`(run ${spec.name} --help for usage)`)
+    .enablePositionalOptions();
   program
     .option('--profile <name>', 'use a profile from the config file')
     .option('--config <file>', 'config file (env CLAUDE_KEY_CONFIG)')
@@ -303,7 +306,7 @@ const BUILTIN_COMMANDS = ['cache', 'doctor', 'init', 'otel-headers', 'help'];
 function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provider, setLabel: (l: string) => void): void {
   const { spec, io, split } = ctx;
   const fields = describeFields(provider.options);
-  cmd.description(provider.summary);
+  cmd.description(provider.summary).enablePositionalOptions();
   addFieldOptions(cmd, fields, provider.positional);
   const examples = provider.examples ?? [];
   cmd.addHelpText(
