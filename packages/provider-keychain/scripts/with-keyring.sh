@@ -52,10 +52,11 @@ chmod 700 "$keyring_home"
 trap 'rm -rf "$keyring_home"' EXIT INT TERM
 mkdir -p -m 700 "$keyring_home/runtime"
 
+# Never let the daemon find (and talk to) the user's own keyring daemon.
+unset GNOME_KEYRING_CONTROL DBUS_SESSION_BUS_ADDRESS
 HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$keyring_home/data" \
   dbus-run-session -- sh -c '
-    # --replace in case a daemon auto-started by D-Bus activation got there first.
-    started="$(printf "%s" "claude-key-test" | gnome-keyring-daemon --replace --unlock --daemonize --components=secrets 2>/dev/null)" \
+    started="$(printf "%s" "claude-key-test" | gnome-keyring-daemon --unlock --daemonize --components=secrets 2>/dev/null)" \
       || { echo "with-keyring: gnome-keyring-daemon did not start" >&2; exit 1; }
     eval "$started"
     export GNOME_KEYRING_CONTROL
