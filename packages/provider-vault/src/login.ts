@@ -2,17 +2,18 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AuthError, ConfigError, UsageError, isClaudeKeyError, type CachedValue, type ProviderContext } from '@claude-key/core';
+import { AuthError, ConfigError, UsageError, isClaudeKeyError, type ProviderContext } from '@claude-key/core';
 import type { VaultAuth, VaultClient } from './client.js';
 import type { ResolvedConnection } from './connection.js';
 import type { AuthSettings } from './options.js';
 
 export const LOGIN_CACHE = 'vault-login';
+/** Non-secret facts about the cached login, kept apart so the token alone is the cached (and redacted) value. */
+export const LEASE_CACHE = 'vault-login-lease';
 const KUBERNETES_TOKEN_FILE = 'file:/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** What the engine stores for a login: the token plus what renewal decisions need. */
-interface StoredLogin {
-  token: string;
+/** What renewal decisions need to know about a login token. */
+interface LoginLease {
   renewable: boolean;
   /** Granted lease in seconds (0 = no expiry). */
   lease: number;
@@ -62,25 +63,23 @@ async function loginBody(auth: AuthSettings, ctx: ProviderContext): Promise<Reco
   return { role, jwt: await resolveRef(ctx, auth.jwt, 'jwt') };
 }
 
-function toCached(granted: VaultAuth, now: number): CachedValue {
+function leaseOf(granted: VaultAuth, now: number): LoginLease {
   const lease = Math.max(0, Number(granted.lease_duration) || 0);
-  const expiresAt = lease > 0 ? now + lease * 1000 : undefined;
-  const stored: StoredLogin = { token: granted.client_token, renewable: granted.renewable === true, lease, expiresAt };
-  return { value: JSON.stringify(stored), expiresAt };
+  return { renewable: granted.renewable === true, lease, expiresAt: lease > 0 ? now + lease * 1000 : undefined };
 }
 
-function parseStored(value: string): StoredLogin | undefined {
+function parseLease(value: string): LoginLease {
   try {
-    const stored = JSON.parse(value) as StoredLogin;
-    return typeof stored.token === 'string' && stored.token ? stored : undefined;
+    const parsed = JSON.parse(value) as Partial<LoginLease>;
+    return { renewable: parsed.renewable === true, lease: Number(parsed.lease) || 0, expiresAt: parsed.expiresAt };
   } catch {
-    return undefined;
+    return { renewable: false, lease: 0 };
   }
 }
 
 /** Vault agent renews at about two thirds of the lease; do the same when a fetch happens then. */
-function dueForRenewal(stored: StoredLogin, now: number): boolean {
-  return stored.renewable && stored.lease > 0 && stored.expiresAt !== undefined && stored.expiresAt - now < (stored.lease * 1000) / 3;
+function dueForRenewal(lease: LoginLease, now: number): boolean {
+  return lease.renewable && lease.lease > 0 && lease.expiresAt !== undefined && lease.expiresAt - now < (lease.lease * 1000) / 3;
 }
 
 /** Logs in (or reuses the engine-cached login) and sets the client's token. */
@@ -106,20 +105,21 @@ export class VaultLogin {
       this.client.token = await staticToken(this.auth, this.ctx);
       return false;
     }
-    let fresh = false;
-    const value = await this.ctx.cached(LOGIN_CACHE, this.key, async () => {
-      fresh = true;
-      return this.login();
+    let granted: VaultAuth | undefined;
+    const token = await this.ctx.cached(LOGIN_CACHE, this.key, async () => {
+      granted = await this.login();
+      return { value: granted.client_token, expiresAt: leaseOf(granted, this.ctx.now()).expiresAt };
     });
-    let stored = parseStored(value);
-    if (!stored) {
-      await this.ctx.forget(LOGIN_CACHE, this.key);
-      return this.apply();
+    this.client.token = token;
+    if (granted) {
+      const lease = leaseOf(granted, this.ctx.now());
+      await this.store(LEASE_CACHE, JSON.stringify(lease), lease.expiresAt);
+      return false;
     }
-    this.client.token = stored.token;
-    if (!fresh && dueForRenewal(stored, this.ctx.now())) stored = await this.renew();
-    this.client.token = stored.token;
-    return !fresh;
+    // A cached token without lease facts (stored by an older version) is simply not renewed.
+    const lease = parseLease(await this.ctx.cached(LEASE_CACHE, this.key, async () => ({ value: '{}' })));
+    if (dueForRenewal(lease, this.ctx.now())) await this.renew();
+    return true;
   }
 
   /** Drops the cached login and logs in again. */
@@ -128,23 +128,31 @@ export class VaultLogin {
     await this.apply();
   }
 
-  private async login(): Promise<CachedValue> {
-    const granted = await this.client.login(mountOf(this.auth), await loginBody(this.auth, this.ctx));
-    return toCached(granted, this.ctx.now());
+  private async login(): Promise<VaultAuth> {
+    return this.client.login(mountOf(this.auth), await loginBody(this.auth, this.ctx));
   }
 
-  private async renew(): Promise<StoredLogin> {
-    let renewed: CachedValue;
+  /** Replaces one cache entry (the engine's cache only loads on a miss, so forget first). */
+  private async store(name: string, value: string, expiresAt: number | undefined): Promise<void> {
+    await this.ctx.forget(name, this.key);
+    await this.ctx.cached(name, this.key, async () => ({ value, expiresAt }));
+  }
+
+  private async renew(): Promise<void> {
+    let granted: VaultAuth;
     try {
-      renewed = toCached(await this.client.renewSelf(), this.ctx.now());
+      // renew-self answers with the same token; its auth block carries the new lease.
+      granted = await this.client.renewSelf();
       this.ctx.log.debug('renewed the Vault login token');
     } catch (err) {
       // A refused renewal (revoked, past max TTL, not renewable) is not fatal: log in afresh.
       if (!isClaudeKeyError(err) || (err.code !== 'AUTH' && err.code !== 'CONFIG')) throw err;
       this.ctx.log.debug('Vault refused to renew the login token; logging in again');
-      renewed = await this.login();
+      granted = await this.login();
     }
-    await this.ctx.forget(LOGIN_CACHE, this.key);
-    return parseStored(await this.ctx.cached(LOGIN_CACHE, this.key, async () => renewed))!;
+    this.client.token = granted.client_token;
+    const lease = leaseOf(granted, this.ctx.now());
+    await this.store(LOGIN_CACHE, granted.client_token, lease.expiresAt);
+    await this.store(LEASE_CACHE, JSON.stringify(lease), lease.expiresAt);
   }
 }

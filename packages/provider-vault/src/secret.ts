@@ -33,7 +33,7 @@ async function preflight(client: VaultClient, conn: ResolvedConnection, path: st
     } catch (err) {
       if (isClaudeKeyError(err) && err.code === 'AUTH') {
         throw new AuthError(`Vault refused the KV preflight for ${path} on ${conn.address} (permission denied)`, {
-          hint: `check the token is valid and its policy grants read on ${path} (KV v2: on <mount>/data/...), or pass --kv-version 1|2 to skip the preflight`,
+          hint: `check the mount exists, the token is valid and its policy grants read on ${path} (KV v2: on <mount>/data/...), or pass --kv-version 1|2 to skip the preflight`,
         });
       }
       throw err;
