@@ -33,7 +33,7 @@ let bedrockMidStream: BedrockEndpoint;
 let vertexUpstream: VertexEndpoint;
 const gateways = new Map<string, RunningServer>();
 
-async function gatewayFor(name: string, kind: UpstreamKind, baseUrl: string): Promise<void> {
+async function gatewayFor(name: string, kind: UpstreamKind, baseUrl: string, awsKey = AWS_KEY): Promise<void> {
   const deployment =
     kind === 'bedrock'
       ? { kind, baseUrl, region: 'us-east-1', model: BEDROCK_ID }
@@ -47,7 +47,7 @@ async function gatewayFor(name: string, kind: UpstreamKind, baseUrl: string): Pr
       clientKey: GATEWAY_KEY,
       profiles: [{ id: BEDROCK_ID }],
       authorize: async (request) => {
-        if (kind === 'bedrock') return signBedrockRequest(request, { region: 'us-east-1', credentials: AWS_KEY });
+        if (kind === 'bedrock') return signBedrockRequest(request, { region: 'us-east-1', credentials: awsKey });
         if (kind === 'vertex') return authorizeVertexRequest(request, { headers: async () => ({ authorization: `Bearer ${VERTEX_TOKEN}` }) });
         return { ...request, headers: { ...request.headers, 'x-api-key': 'upstream-anthropic-key' } };
       },
@@ -69,6 +69,7 @@ before(async () => {
   await gatewayFor('failing', 'mock', failingUpstream.url);
   await gatewayFor('mid-stream', 'mock', midStreamUpstream.url);
   await gatewayFor('bedrock-mid-stream', 'bedrock', bedrockMidStream.url);
+  await gatewayFor('bedrock-bad-creds', 'bedrock', bedrockUpstream.url, { ...AWS_KEY, secretAccessKey: 'rotated-away' });
 });
 
 after(async () => {
@@ -199,6 +200,15 @@ test('a bad gateway credential is 401 for every client, so Claude Code would re-
   await assert.rejects(awsClient('anthropic', 'wrong').send(new InvokeModelCommand({ modelId: BEDROCK_ID, body: '{}' })), (err: unknown) => {
     const e = err as { name: string; $metadata: { httpStatusCode: number } };
     return e.name === 'UnrecognizedClientException' && e.$metadata.httpStatusCode === 401;
+  });
+});
+
+test('Bedrock refusing the gateway\'s own AWS signature is a 502 for the client, not a 401', async () => {
+  await assert.rejects(vertexSdk('bedrock-bad-creds').messages.create({ model: VERTEX_NAME, max_tokens: 1, messages: [] }), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.APIError);
+    assert.equal(err.status, 502);
+    assert.match(err.message, /refused the gateway's credentials \(HTTP 403\)/);
+    return true;
   });
 });
 

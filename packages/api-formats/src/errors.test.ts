@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, parseUpstreamError, renderError, typeForStatus } from './errors.js';
+import { ApiError, isRetryable, parseUpstreamError, renderError, typeForStatus, upstreamErrorForClient } from './errors.js';
 
 const json = (buf: Buffer) => JSON.parse(buf.toString()) as unknown;
 
@@ -69,5 +69,24 @@ test('round trip: a rendered Bedrock error parses back to the same type', () => 
   for (const type of ['invalid_request_error', 'permission_error', 'rate_limit_error', 'timeout_error', 'overloaded_error', 'api_error', 'authentication_error'] as const) {
     const rendered = renderError('bedrock', new ApiError(400, type, 'm'));
     assert.equal(parseUpstreamError('bedrock', rendered.status, rendered.headers, rendered.body).type, type);
+  }
+});
+
+test('upstream refusals of the gateway\'s own credentials become 502; the caller\'s own pass through', () => {
+  const refused = new ApiError(403, 'permission_error', 'User is not authorized to perform: bedrock:InvokeModel');
+  const mapped = upstreamErrorForClient(refused);
+  assert.deepEqual([mapped.status, mapped.type], [502, 'api_error']);
+  assert.ok(!mapped.message.includes('bedrock:InvokeModel'));
+  assert.equal(upstreamErrorForClient(refused, { callerCredentials: true }), refused);
+  const throttled = new ApiError(429, 'rate_limit_error', 'slow');
+  assert.equal(upstreamErrorForClient(throttled), throttled);
+});
+
+test('429, 5xx, 529 and timeouts may fall back to another deployment; client errors may not', () => {
+  for (const [status, type] of [[429, 'rate_limit_error'], [529, 'overloaded_error'], [500, 'api_error'], [503, 'overloaded_error'], [408, 'timeout_error']] as const) {
+    assert.equal(isRetryable(new ApiError(status, type, 'x')), true, `${status}`);
+  }
+  for (const [status, type] of [[400, 'invalid_request_error'], [401, 'authentication_error'], [404, 'not_found_error'], [413, 'request_too_large']] as const) {
+    assert.equal(isRetryable(new ApiError(status, type, 'x')), false, `${status}`);
   }
 });

@@ -224,3 +224,20 @@ export function parseUpstreamError(
   const type = (code && typeFromBedrock(code)) || typeForStatus(status);
   return new ApiError(status, type, message, retryAfter);
 }
+
+/** Whether another deployment may be tried: rate limits, overload, timeouts and 5xx (only before the first byte reaches the client). */
+export function isRetryable(err: ApiError): boolean {
+  return err.status === 429 || err.status >= 500 || err.type === 'rate_limit_error' || err.type === 'overloaded_error' || err.type === 'timeout_error';
+}
+
+/**
+ * What to tell the client about an upstream error. An upstream refusing the gateway's own cloud
+ * or API credentials is the gateway's fault, not the caller's: passing the 401 on would make
+ * Claude Code re-run its helper for nothing, so it becomes a 502. When the caller's credentials
+ * went upstream (Vertex client-specified), the refusal is theirs and passes through.
+ */
+export function upstreamErrorForClient(err: ApiError, options: { callerCredentials?: boolean } = {}): ApiError {
+  const refused = err.status === 401 || err.status === 403 || err.type === 'authentication_error' || err.type === 'permission_error';
+  if (!refused || options.callerCredentials) return err;
+  return new ApiError(502, 'api_error', `the upstream refused the gateway's credentials (HTTP ${err.status})`);
+}

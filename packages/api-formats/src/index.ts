@@ -29,6 +29,8 @@ export {
   ApiError,
   renderError,
   parseUpstreamError,
+  upstreamErrorForClient,
+  isRetryable,
   anthropicErrorBody,
   typeForStatus,
   statusForType,

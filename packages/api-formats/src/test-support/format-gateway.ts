@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApiError, parseUpstreamError, renderError } from '../errors.js';
+import { ApiError, parseUpstreamError, renderError, upstreamErrorForClient } from '../errors.js';
 import { formatOfPath, matchInbound, parseInbound, type InboundOptions } from '../inbound.js';
 import { inferenceProfilesBody, type InferenceProfileEntry } from '../inference-profiles.js';
 import { buildUpstreamRequest } from '../outbound.js';
@@ -57,7 +57,7 @@ async function handle(options: FormatGatewayOptions, req: IncomingMessage, res: 
   const answer = await fetch(upstream.url, { method: upstream.method, headers, body: upstream.body });
   if (!answer.ok) {
     const errorBody = Buffer.from(await answer.arrayBuffer());
-    throw parseUpstreamError(options.deployment.kind, answer.status, Object.fromEntries(answer.headers), errorBody);
+    throw upstreamErrorForClient(parseUpstreamError(options.deployment.kind, answer.status, Object.fromEntries(answer.headers), errorBody));
   }
   const plan = planResponse(canonical, options.deployment.kind);
   res.writeHead(200, { 'content-type': plan.contentType });
