@@ -16,7 +16,6 @@ const SERVICE = `claude-key-e2e-${process.pid}`;
 const TOKEN = 'sk-ant-api03-keychain-e2e-value';
 // `keychain set|delete --service ...` needs the core CLI to parse a subcommand's own flags
 // (commander's enablePositionalOptions); until then the parent `keychain` command swallows them.
-const NEEDS_CORE_POSITIONAL_OPTIONS = 'core CLI: enablePositionalOptions() so `keychain set --service` reaches `set`';
 
 interface Run {
   code: number;
@@ -59,7 +58,7 @@ if (insideKeyringSession(import.meta.url)) {
   });
   after(() => rmSync(home, { recursive: true, force: true }));
 
-  test('`keychain set` reads the value from stdin and never echoes it', { todo: NEEDS_CORE_POSITIONAL_OPTIONS }, async () => {
+  test('`keychain set` reads the value from stdin and never echoes it', async () => {
     const run = await claudeKey(['keychain', 'set', '--service', SERVICE, '--account', 'stdin'], { stdin: `${TOKEN}\n` });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Stored keychain entry/);
@@ -107,7 +106,7 @@ if (insideKeyringSession(import.meta.url)) {
     assert.match(run.stderr, /no keychain entry for service "claude-key-e2e-\d+" account "missing"/);
   });
 
-  test('`keychain delete` removes the entry, then exits 6', { todo: NEEDS_CORE_POSITIONAL_OPTIONS }, async () => {
+  test('`keychain delete` removes the entry, then exits 6', async () => {
     spawnSync('secret-tool', ['store', '--label', 'e2e', 'service', SERVICE, 'username', 'gone'], { input: 'temporary' });
     const first = await claudeKey(['keychain', 'delete', '--service', SERVICE, '--account', 'gone']);
     assert.equal(first.code, 0, first.stderr);

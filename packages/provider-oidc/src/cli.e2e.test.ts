@@ -76,7 +76,7 @@ describe('claude-key oidc (CLI)', () => {
     assert.notEqual(await storedSession(), before, 'the rotated refresh token was saved');
   });
 
-  test('oidc login runs the device flow from the binary', { todo: 'core gives the parent `oidc` command the shared --issuer/--client-id flags; needs enablePositionalOptions in packages/core/src/cli/run.ts' }, async () => {
+  test('oidc login runs the device flow from the binary', async () => {
     let signIn: Promise<string> | undefined;
     const login = await claudeKey(['oidc', 'login', ...sessionFlags()], (text) => {
       const shown = /open (\S+) and enter the code (\S+)/.exec(text);
