@@ -89,6 +89,14 @@ describe('claude-key vault (CLI)', () => {
     assert.equal(server.count('auth/approle/login'), 1, 'no second login');
   });
 
+  test('--version after the subcommand pins a KV v2 version', async () => {
+    server.root.putSecret('secret/pinned', { api_key: 'sk-first' });
+    server.root.putSecret('secret/pinned', { api_key: 'sk-second' });
+    const run = await claudeKey(['vault', '--path', 'secret/pinned', '--field', 'api_key', '--version', '1'], { VAULT_TOKEN: server.rootToken }, 'cache-pinned');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'sk-first\n');
+  });
+
   test('permission denied exits with the auth code and one stderr line naming the path, no secrets', async () => {
     const token = server.root.createToken({ policies: ['claude-code'] });
     server.root.putSecret('secret/other', { api_key: 'sk-other-secret' });
