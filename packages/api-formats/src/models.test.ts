@@ -21,6 +21,12 @@ test('Bedrock ids, ARNs, Vertex and Anthropic names of one model share a key', (
   for (const name of names) assert.equal(canonicalModelKey(name), 'claude-sonnet-4-5-20250929', name);
 });
 
+test('undated ids, as Claude Code 2.1.328 sends them, reduce the same way', () => {
+  for (const name of ['us.anthropic.claude-opus-5-5', 'claude-opus-5-5', 'global.anthropic.claude-opus-5-5-v1:0']) {
+    assert.equal(canonicalModelKey(name), 'claude-opus-5-5', name);
+  }
+});
+
 test('names without a Bedrock prefix keep their -vN part; application profiles stay whole', () => {
   assert.equal(canonicalModelKey('claude-3-5-sonnet-v2@20241022'), 'claude-3-5-sonnet-v2-20241022');
   const app = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123';

@@ -22,6 +22,8 @@ export interface FormatGatewayOptions {
   inbound?: InboundOptions;
   /** Read the caller's key from Proxy-Authorization only (Vertex client-specified credentials). */
   proxyAuthorization?: boolean;
+  /** Called with every request line, for tests that check what a client asked for. */
+  onRequest?: (method: string, url: string) => void;
 }
 
 function callerKey(headers: IncomingMessage['headers'], proxyOnly: boolean): string | undefined {
@@ -39,6 +41,7 @@ function sendError(res: ServerResponse, format: ReturnType<typeof formatOfPath>,
 
 async function handle(options: FormatGatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
+  options.onRequest?.(req.method ?? '', url);
   const format = formatOfPath(url, options.inbound);
   const route = matchInbound(req.method ?? 'GET', url, options.inbound);
   if (!route) throw new ApiError(404, 'not_found_error', `no such route: ${url.split('?')[0]}`);
