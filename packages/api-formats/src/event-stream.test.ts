@@ -89,6 +89,21 @@ test('CRLF line endings and comment lines in the SSE input are understood', () =
   assert.ok(sseToEventStream([crlf]).equals(sseToEventStream([SSE])));
 });
 
+test('an SSE stream cut off inside an event ends with an exception, not half an event', async () => {
+  const cut = Buffer.concat([Buffer.from(sseText(EVENTS.slice(0, 2))), Buffer.from('event: content_block_delta\ndata: {"type":"content_bl')]);
+  const messages = decodeAll(sseToEventStream([cut]));
+  assert.equal(messages.length, 3);
+  assert.deepEqual(messages[2]!.headers[':message-type'], { type: 'string', value: 'exception' });
+  const { events, error } = await readWithAwsSdk([sseToEventStream([cut])]);
+  assert.equal(events.length, 2);
+  assert.equal(error?.name, 'InternalServerException');
+});
+
+test('a final event missing only its blank line is still delivered', () => {
+  const unterminated = Buffer.from(sseText(EVENTS).replace(/\n\n$/, '\n'));
+  assert.ok(sseToEventStream([unterminated]).equals(sseToEventStream([SSE])));
+});
+
 test('messages come out as the input arrives, not at the end', () => {
   const translator = new SseToEventStream();
   const firstEvent = Buffer.from(sseText(EVENTS.slice(0, 1)));

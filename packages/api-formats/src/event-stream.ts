@@ -80,20 +80,39 @@ function sseErrorFrom(data: string): ApiError {
   }
 }
 
-/** Incremental SSE -> event stream: feed any slices of the SSE bytes, get whole messages back. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Incremental SSE -> event stream: feed any slices of the SSE bytes, get whole messages back.
+ * An event left unterminated when the input ends is flushed if its data is whole JSON; otherwise
+ * the upstream was cut off mid-event, and it becomes an exception rather than half a document.
+ */
 export class SseToEventStream {
   private readonly codec = newCodec();
   private readonly decoder = new TextDecoder('utf-8');
   private readonly parser: EventSourceParser;
   private out: Uint8Array[] = [];
+  private ending = false;
 
   constructor() {
     this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
   }
 
   private onEvent(event: EventSourceMessage): void {
-    if (event.event === 'error') this.out.push(encodeException(sseErrorFrom(event.data), this.codec));
-    else this.out.push(encodeChunk(this.codec, fromUtf8(event.data)));
+    if (this.ending && !isJson(event.data)) {
+      this.out.push(encodeException(new ApiError(502, 'api_error', 'the upstream stream ended in the middle of an event'), this.codec));
+    } else if (event.event === 'error') {
+      this.out.push(encodeException(sseErrorFrom(event.data), this.codec));
+    } else {
+      this.out.push(encodeChunk(this.codec, fromUtf8(event.data)));
+    }
   }
 
   write(chunk: Uint8Array): Uint8Array[] {
@@ -102,7 +121,9 @@ export class SseToEventStream {
   }
 
   end(): Uint8Array[] {
-    this.parser.feed(this.decoder.decode() + '\n\n');
+    const rest = this.decoder.decode();
+    this.ending = true;
+    this.parser.feed(`${rest}\n\n`);
     return this.take();
   }
 

@@ -31,7 +31,8 @@ export type InboundRoute =
     }
   | { kind: 'inference-profiles'; format: 'bedrock'; query: URLSearchParams };
 
-export type Headers = Record<string, string | string[] | undefined>;
+/** Node's incoming header object: lower-case names, repeated headers as arrays. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
 
 const BEDROCK_ACTIONS: Record<string, { stream: boolean; countTokens: boolean }> = {
   invoke: { stream: false, countTokens: false },
@@ -130,14 +131,14 @@ export function matchInbound(method: string, url: string, options: InboundOption
   return matchAnthropic(method, anthropicRest ?? path);
 }
 
-function headerValues(headers: Headers, name: string): string[] {
+function headerValues(headers: HeaderMap, name: string): string[] {
   const value = headers[name];
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
 }
 
 /** `anthropic-beta` may repeat and each value is a comma list. */
-function betasFromHeaders(headers: Headers): string[] {
+function betasFromHeaders(headers: HeaderMap): string[] {
   return headerValues(headers, 'anthropic-beta').flatMap((value) => value.split(',')).map((beta) => beta.trim()).filter(Boolean);
 }
 
@@ -184,7 +185,7 @@ function unwrapBedrockCountTokens(body: Buffer): Buffer {
 }
 
 /** Reads a matched model request into canonical form. Throws ApiError (render it with renderError). */
-export function parseInbound(route: Extract<InboundRoute, { kind: 'model' }>, headers: Headers, rawBody: Buffer): CanonicalRequest {
+export function parseInbound(route: Extract<InboundRoute, { kind: 'model' }>, headers: HeaderMap, rawBody: Buffer): CanonicalRequest {
   const { format, countTokens } = route;
   const body = format === 'bedrock' && countTokens ? unwrapBedrockCountTokens(rawBody) : rawBody;
   const json = parseJsonObject(body, format);
@@ -227,7 +228,7 @@ export function parseInbound(route: Extract<InboundRoute, { kind: 'model' }>, he
 
 /** Both steps at once, for callers that already have the body. */
 export function parseInboundRequest(
-  request: { method: string; url: string; headers: Headers; body: Buffer },
+  request: { method: string; url: string; headers: HeaderMap; body: Buffer },
   options: InboundOptions = {},
 ): CanonicalRequest | undefined {
   const route = matchInbound(request.method, request.url, options);

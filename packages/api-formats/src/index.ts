@@ -1,7 +1,7 @@
 // Public API of @claude-key/api-formats: parse inbound, build outbound, translate answers and errors.
 
 export type { ApiFormat, UpstreamKind, CanonicalRequest, Deployment, UpstreamRequest } from './types.js';
-export { matchInbound, formatOfPath, parseInbound, parseInboundRequest, type InboundOptions, type InboundRoute, type Headers } from './inbound.js';
+export { matchInbound, formatOfPath, parseInbound, parseInboundRequest, type InboundOptions, type InboundRoute, type HeaderMap } from './inbound.js';
 export {
   buildUpstreamRequest,
   anthropicVersionFor,

@@ -136,14 +136,14 @@ export function editObject(buf: Buffer, edits: ObjectEdits, layout: ObjectLayout
     return Buffer.concat(parts);
   }
   parts.push(buf.subarray(bodyStart, first.start));
-  kept.forEach((member, position) => {
+  const lastKept = kept[kept.length - 1];
+  members.forEach((member, index) => {
+    if (removeKeys.has(member.key)) return;
     const value = replacement.get(member.key);
     if (value === undefined) parts.push(buf.subarray(member.start, member.end));
     else parts.push(buf.subarray(member.start, member.valueStart), Buffer.from(value, 'utf8'));
-    if (position < kept.length - 1) {
-      const next = members[members.indexOf(member) + 1]!;
-      parts.push(buf.subarray(member.end, next.start));
-    }
+    // The separator that followed this member in the original (its comma and spacing).
+    if (member !== lastKept) parts.push(buf.subarray(member.end, members[index + 1]!.start));
   });
   parts.push(buf.subarray(members[members.length - 1]!.end));
   return Buffer.concat(parts);
