@@ -32,6 +32,13 @@ test('Anthropic Messages at the root and under /anthropic, body byte for byte', 
   }
 });
 
+test('the word "model" inside content is not mistaken for a duplicate key', () => {
+  const body = Buffer.from('{"model":"claude-x","messages":[{"role":"user","content":"set \\"model\\": and \\"stream\\" please"}],"metadata":{"model":"y"}}');
+  const request = parseInbound(modelRoute('POST', '/v1/messages'), {}, body);
+  assert.equal(request.model, 'claude-x');
+  assert.equal(request.body, body);
+});
+
 test('Anthropic count_tokens is recognised and never streams', () => {
   const route = modelRoute('POST', '/v1/messages/count_tokens?beta=true');
   const request = parseInbound(route, {}, Buffer.from('{"model":"claude-x","stream":true,"messages":[]}'));
@@ -130,6 +137,9 @@ test('bad requests are ApiErrors with the right status and type', () => {
     [() => parseInbound(modelRoute('POST', `/bedrock/model/${BEDROCK_ID}/invoke`), {}, Buffer.from('{"anthropic_beta":"not-an-array"}')), 400],
     [() => parseInbound(modelRoute('POST', `/bedrock/model/${BEDROCK_ID}/count-tokens`), {}, Buffer.from('{"input":{}}')), 400],
     [() => matchInbound('POST', '/bedrock/model/%E0%A4%A/invoke'), 400],
+    [() => parseInbound(modelRoute('POST', '/v1/messages'), {}, Buffer.from('{"model":"claude-haiku","max_tokens":1,"model":"claude-opus"}')), 400],
+    [() => parseInbound(modelRoute('POST', '/v1/messages'), { 'anthropic-beta': 'ok-1, bad beta' }, Buffer.from('{"model":"m"}')), 400],
+    [() => parseInbound(modelRoute('POST', `/bedrock/model/${BEDROCK_ID}/invoke`), {}, Buffer.from('{"anthropic_beta":["x\\r\\nx-injected: 1"]}')), 400],
   ];
   for (const [run, status] of cases) {
     assert.throws(run, (err: unknown) => err instanceof ApiError && err.status === status && err.type === 'invalid_request_error');

@@ -4,7 +4,7 @@
 // needs only method and URL; parseInbound() then reads headers and body.
 
 import { ApiError } from './errors.js';
-import { editObject, type ObjectEdits } from './json-body.js';
+import { editObject, scanObject, type ObjectEdits } from './json-body.js';
 import type { ApiFormat, CanonicalRequest } from './types.js';
 
 export interface InboundOptions {
@@ -137,9 +137,37 @@ function headerValues(headers: HeaderMap, name: string): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** Beta names are tokens such as `context-management-2025-06-27`; anything else could smuggle a header. */
+const BETA_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+
+function checkBetas(betas: string[]): string[] {
+  const bad = betas.find((beta) => !BETA_NAME.test(beta));
+  if (bad !== undefined) throw new ApiError(400, 'invalid_request_error', 'anthropic-beta values must be names like context-management-2025-06-27');
+  return betas;
+}
+
 /** `anthropic-beta` may repeat and each value is a comma list. */
 function betasFromHeaders(headers: HeaderMap): string[] {
-  return headerValues(headers, 'anthropic-beta').flatMap((value) => value.split(',')).map((beta) => beta.trim()).filter(Boolean);
+  return checkBetas(headerValues(headers, 'anthropic-beta').flatMap((value) => value.split(',')).map((beta) => beta.trim()).filter(Boolean));
+}
+
+/**
+ * JSON parsers disagree on duplicate keys (first or last wins), so a body naming `model` twice
+ * could be checked as one model and served as another. Scan only when the text says so twice.
+ */
+function rejectDuplicateKeys(body: Buffer, format: ApiFormat): void {
+  for (const key of ['"model"', '"stream"']) {
+    const first = body.indexOf(key);
+    if (first < 0 || body.indexOf(key, first + 1) < 0) continue;
+    const seen = new Set<string>();
+    for (const member of scanObject(body).members) {
+      if ((member.key === 'model' || member.key === 'stream') && seen.has(member.key)) {
+        throw new ApiError(400, 'invalid_request_error', `the ${format} request body names ${member.key} twice`);
+      }
+      seen.add(member.key);
+    }
+    return;
+  }
 }
 
 function parseJsonObject(body: Buffer, format: ApiFormat): Record<string, unknown> {
@@ -166,7 +194,7 @@ function betasFromBody(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((beta) => typeof beta === 'string')) {
     throw new ApiError(400, 'invalid_request_error', 'anthropic_beta must be an array of strings');
   }
-  return value;
+  return checkBetas(value);
 }
 
 function union(first: string[], second: string[]): string[] {
@@ -193,6 +221,7 @@ export function parseInbound(route: Extract<InboundRoute, { kind: 'model' }>, he
   const headerBetas = betasFromHeaders(headers);
 
   if (format === 'anthropic') {
+    rejectDuplicateKeys(body, format);
     const model = optionalString(json['model'], 'model');
     if (!model) throw new ApiError(400, 'invalid_request_error', 'model: field required');
     return {
