@@ -51,6 +51,9 @@ export class RedisLedger implements SpendLedger {
   }
 }
 
+/** Dollars as people read them: cents for real budgets, significant digits for tiny test ones. */
+const usd = (n: number) => `$${n >= 1 || n === 0 ? n.toFixed(2) : Number(n.toPrecision(2)).toString()}`;
+
 const limitOf = (scope: Scope, period: Period) => (period.kind === 'daily' ? scope.policy.dailyUsd : scope.policy.monthlyUsd);
 
 export class Budgets {
@@ -66,7 +69,7 @@ export class Budgets {
       const limit = limitOf(scope, period)!;
       if (spent[i]! >= limit) {
         throw permissionError(
-          `The ${period.kind} budget of ${scope.kind} "${scope.id}" is exhausted ($${spent[i]!.toFixed(2)} of $${limit.toFixed(2)}); ` +
+          `The ${period.kind} budget of ${scope.kind} "${scope.id}" is exhausted (${usd(spent[i]!)} of ${usd(limit)} spent); ` +
             `it resets at ${period.resetsAt.toISOString()}.`,
         );
       }

@@ -49,7 +49,11 @@ export async function startGatewayProcess(configFile: string, env: NodeJS.Proces
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${err}`)), 30_000);
+    // The "listening" line is logged at info: a config used here must not set log.level above it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start: ${err}`));
+    }, 30_000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
