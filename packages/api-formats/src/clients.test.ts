@@ -16,7 +16,7 @@ import { startFormatGateway } from './test-support/format-gateway.js';
 import type { RunningServer } from './test-support/http.js';
 import { startVertexEndpoint, type VertexEndpoint } from './test-support/vertex-endpoint.js';
 import type { UpstreamKind } from './types.js';
-import { authorizeVertexRequest } from './vertex-auth.js';
+import { authorizeVertexRequest, callerTokenSource } from './vertex-auth.js';
 
 const GATEWAY_KEY = 'gateway-user-key';
 const BEDROCK_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -69,6 +69,15 @@ before(async () => {
   await gatewayFor('failing', 'mock', failingUpstream.url);
   await gatewayFor('mid-stream', 'mock', midStreamUpstream.url);
   await gatewayFor('bedrock-mid-stream', 'bedrock', bedrockMidStream.url);
+  gateways.set(
+    'vertex-client-credentials',
+    await startFormatGateway({
+      deployment: { kind: 'vertex', baseUrl: `${vertexUpstream.url}/v1`, region: 'us-east5', project: 'proj-1', model: VERTEX_NAME },
+      clientKey: GATEWAY_KEY,
+      proxyAuthorization: true,
+      authorize: (request, callerHeaders) => authorizeVertexRequest(request, callerTokenSource(callerHeaders)),
+    }),
+  );
   await gatewayFor('bedrock-bad-creds', 'bedrock', bedrockUpstream.url, { ...AWS_KEY, secretAccessKey: 'rotated-away' });
 });
 
@@ -210,6 +219,30 @@ test('Bedrock refusing the gateway\'s own AWS signature is a 502 for the client,
     assert.match(err.message, /refused the gateway's credentials \(HTTP 403\)/);
     return true;
   });
+});
+
+test('Vertex client-specified credentials: the caller\'s Google token goes upstream, the gateway key rides in Proxy-Authorization', async () => {
+  const callerToken = { getRequestHeaders: async () => new Headers({ authorization: `Bearer ${VERTEX_TOKEN}` }) };
+  const client = new AnthropicVertex({
+    baseURL: `${gw('vertex-client-credentials')}/vertex_ai/v1`,
+    region: 'us-east5',
+    projectId: 'proj-1',
+    authClient: callerToken as never,
+    maxRetries: 0,
+    defaultHeaders: { 'proxy-authorization': `Bearer ${GATEWAY_KEY}` },
+  });
+  const message = await client.messages.create({ model: VERTEX_NAME, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(textOf(message), UPSTREAM_TEXT);
+  assert.equal(vertexUpstream.requests.at(-1)!.headers.authorization, `Bearer ${VERTEX_TOKEN}`);
+  assert.equal(vertexUpstream.requests.at(-1)!.headers['proxy-authorization'], undefined);
+
+  const withoutGatewayKey = new AnthropicVertex({ baseURL: `${gw('vertex-client-credentials')}/vertex_ai/v1`, region: 'us-east5', projectId: 'proj-1', authClient: callerToken as never, maxRetries: 0 });
+  await assert.rejects(withoutGatewayKey.messages.create({ model: VERTEX_NAME, max_tokens: 5, messages: [] }), (err: unknown) => err instanceof Anthropic.AuthenticationError);
+
+  // The caller's own Google token being refused is theirs to fix: Vertex's 401 passes through.
+  const staleToken = { getRequestHeaders: async () => new Headers({ authorization: 'Bearer ya29.expired' }) };
+  const stale = new AnthropicVertex({ baseURL: `${gw('vertex-client-credentials')}/vertex_ai/v1`, region: 'us-east5', projectId: 'proj-1', authClient: staleToken as never, maxRetries: 0, defaultHeaders: { 'proxy-authorization': `Bearer ${GATEWAY_KEY}` } });
+  await assert.rejects(stale.messages.create({ model: VERTEX_NAME, max_tokens: 5, messages: [] }), (err: unknown) => err instanceof Anthropic.AuthenticationError && /invalid authentication credentials/.test(err.message));
 });
 
 test('an upstream 429 reaches each client as its own rate-limit error', async () => {

@@ -60,7 +60,8 @@ async function handle(options: FormatGatewayOptions, req: IncomingMessage, res: 
   const answer = await fetch(upstream.url, { method: upstream.method, headers, body: upstream.body });
   if (!answer.ok) {
     const errorBody = Buffer.from(await answer.arrayBuffer());
-    throw upstreamErrorForClient(parseUpstreamError(options.deployment.kind, answer.status, Object.fromEntries(answer.headers), errorBody));
+    const upstreamError = parseUpstreamError(options.deployment.kind, answer.status, Object.fromEntries(answer.headers), errorBody);
+    throw upstreamErrorForClient(upstreamError, { callerCredentials: options.proxyAuthorization ?? false });
   }
   const plan = planResponse(canonical, options.deployment.kind);
   res.writeHead(200, { 'content-type': plan.contentType });
