@@ -89,6 +89,11 @@ const FROM_GOOGLE: Record<string, AnthropicErrorType> = {
 
 const KNOWN_TYPES = new Set(Object.keys(BY_TYPE));
 
+/** True for the error types this package maps; others (new or vendor-specific) are treated as `api_error`. */
+export function isAnthropicErrorType(value: unknown): value is AnthropicErrorType {
+  return typeof value === 'string' && KNOWN_TYPES.has(value);
+}
+
 /** The Anthropic error type a bare HTTP status stands for. */
 export function typeForStatus(status: number): AnthropicErrorType {
   switch (status) {
@@ -209,8 +214,8 @@ export function parseUpstreamError(
   if (isRecord(parsed) && isRecord(parsed['error'])) {
     const inner = parsed['error'];
     const message = typeof inner['message'] === 'string' ? inner['message'] : fallback;
-    if (typeof inner['type'] === 'string' && KNOWN_TYPES.has(inner['type'])) {
-      return new ApiError(status, inner['type'] as AnthropicErrorType, message, retryAfter);
+    if (isAnthropicErrorType(inner['type'])) {
+      return new ApiError(status, inner['type'], message, retryAfter);
     }
     if (typeof inner['status'] === 'string') {
       return new ApiError(status, FROM_GOOGLE[inner['status']] ?? typeForStatus(status), message, retryAfter);

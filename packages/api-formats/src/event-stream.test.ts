@@ -133,6 +133,11 @@ test('an SSE error event becomes a Bedrock exception the AWS SDK raises by name'
   assert.equal(error?.message, 'Overloaded');
 });
 
+test('an SSE error of a type this package does not know is sent as an internal server exception', () => {
+  const bytes = sseToEventStream([Buffer.from('event: error\ndata: {"type":"error","error":{"type":"billing_error","message":"Add credits"}}\n\n')]);
+  assert.deepEqual(decodeAll(bytes)[0]!.headers[':exception-type'], { type: 'string', value: 'internalServerException' });
+});
+
 test('encodeException picks a ResponseStream exception the SDK knows', async () => {
   const { error } = await readWithAwsSdk([Buffer.from(encodeException(new ApiError(429, 'rate_limit_error', 'slow down')))]);
   assert.equal(error?.name, 'ThrottlingException');

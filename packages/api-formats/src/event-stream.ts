@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
-import { ApiError, bedrockErrorName, typeFromBedrock, type AnthropicErrorType } from './errors.js';
+import { ApiError, bedrockErrorName, isAnthropicErrorType, typeFromBedrock, type AnthropicErrorType } from './errors.js';
 
 type Message = Parameters<EventStreamCodec['encode']>[0];
 type MessageHeaders = Message['headers'];
@@ -73,7 +73,7 @@ export function encodeSseError(err: ApiError): Uint8Array {
 function sseErrorFrom(data: string): ApiError {
   try {
     const parsed = JSON.parse(data) as { error?: { type?: string; message?: string } };
-    const type = (parsed.error?.type ?? 'api_error') as AnthropicErrorType;
+    const type = isAnthropicErrorType(parsed.error?.type) ? parsed.error.type : 'api_error';
     return new ApiError(500, type, parsed.error?.message ?? 'upstream stream error');
   } catch {
     return new ApiError(500, 'api_error', 'upstream stream error');

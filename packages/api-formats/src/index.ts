@@ -33,6 +33,7 @@ export {
   isRetryable,
   anthropicErrorBody,
   typeForStatus,
+  isAnthropicErrorType,
   statusForType,
   typeFromBedrock,
   bedrockErrorName,
