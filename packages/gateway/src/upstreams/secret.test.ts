@@ -1,0 +1,32 @@
+// The gateway's own upstream key from env, a file, or a claude-key profile (a stand-in binary here).
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { secretSource } from './secret.js';
+
+describe('upstream key references', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-secret-'));
+
+  it('reads env: and file: references', async () => {
+    assert.equal(await secretSource('env:UP_KEY', { env: { UP_KEY: 'k-env' }, claudeKeyBinary: '', field: 'f' }).get(), 'k-env');
+    writeFileSync(join(dir, 'key'), 'k-file\n', { mode: 0o600 });
+    assert.equal(await secretSource(`file:${join(dir, 'key')}`, { env: {}, claudeKeyBinary: '', field: 'f' }).get(), 'k-file');
+    await assert.rejects(secretSource('env:NOPE', { env: {}, claudeKeyBinary: '', field: 'upstreams.a.apiKey' }).get(), /upstreams\.a\.apiKey: environment variable NOPE is not set/);
+  });
+
+  it('runs claude-key --profile NAME, re-reads it after invalidate, and never echoes its output on failure', async () => {
+    const bin = join(dir, 'claude-key');
+    writeFileSync(bin, `#!/bin/sh\n[ "$1" = "--profile" ] && [ "$2" = "vault-anthropic" ] || exit 2\necho "k-profile-$(cat ${dir}/n 2>/dev/null)"\n`);
+    chmodSync(bin, 0o755);
+    writeFileSync(join(dir, 'n'), '1');
+    const source = secretSource('profile:vault-anthropic', { env: {}, claudeKeyBinary: bin, field: 'f' });
+    assert.equal(await source.get(), 'k-profile-1');
+    writeFileSync(join(dir, 'n'), '2');
+    assert.equal(await source.get(), 'k-profile-1', 'cached');
+    source.invalidate();
+    assert.equal(await source.get(), 'k-profile-2');
+    await assert.rejects(secretSource('profile:other', { env: {}, claudeKeyBinary: bin, field: 'f' }).get(), (err: Error) => /exit code 2/.test(err.message) && !/k-profile/.test(err.message));
+  });
+});
