@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BINARY = join(REPO, 'packages/cli/dist/claude-key.js');
+const BINARY = join(REPO, 'packages/cli/dist/claude-key.cjs');
 const PROVIDER_DIST = join(REPO, 'packages/provider-aws/dist/index.js');
 const AWS_CLI = '/usr/bin/aws'; // Debian's package, not whatever `aws` a version manager puts first on PATH
 const DOC = join(REPO, 'docs/benchmarks.md');
@@ -138,7 +138,7 @@ try {
     (r) => `| ${r.command} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${(r.mean / fastest).toFixed(2)} |`,
   );
   const m = machine();
-  const display = (c) => c.replace(BINARY, 'packages/cli/dist/claude-key.js').replace(server.url, 'http://127.0.0.1:PORT').replaceAll(work, '$TMP');
+  const display = (c) => c.replace(BINARY, 'packages/cli/dist/claude-key.cjs').replace(server.url, 'http://127.0.0.1:PORT').replaceAll(work, '$TMP');
   writeSection(
     [
       HEADING,

@@ -13,7 +13,7 @@ import { startMockUpstream, MOCK_REPLY, type MockUpstream } from '../packages/ga
 const ROOT = resolve(import.meta.dirname, '..');
 const CLAUDE = join(ROOT, 'node_modules/.bin/claude');
 const CLAUDE_VERSION = '2.1.328';
-const CLAUDE_KEY = join(ROOT, 'packages/cli/dist/claude-key.js');
+const CLAUDE_KEY = join(ROOT, 'packages/cli/dist/claude-key.cjs');
 
 interface Seen {
   method: string;

@@ -1,6 +1,6 @@
 // Finds the Claude Code process that ran this helper, so a repeated call from it can be read as "my token was refused".
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 export interface ProcessInfo {
   pid: number;
@@ -39,6 +39,8 @@ function linuxProcess(pid: number): ProcessInfo | undefined {
 
 function psProcess(pid: number): ProcessInfo | undefined {
   try {
+    // child_process costs milliseconds to load; only platforms without /proc need it.
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const out = execFileSync('ps', ['-o', 'ppid=,lstart=,command=', '-p', String(pid)], { encoding: 'utf8', timeout: 1000 });
     const m = /^\s*(\d+)\s+(\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+(.*)$/.exec(out.trim());
     if (!m) return undefined;

@@ -26,20 +26,26 @@ export interface Helper {
   readonly spec: HelperSpec;
   /** Runs with these arguments; resolves to the exit code (the caller sets process.exitCode). */
   run(argv?: readonly string[], io?: HelperIO): Promise<number>;
+  /** The full CLI without trying the warm path first (for an entry point that already tried it). */
+  runFull(argv?: readonly string[], io?: HelperIO): Promise<number>;
 }
 
 export function createHelper(spec: HelperSpec): Helper {
   const full: HelperSpec = { ...spec, providers: [...(spec.withoutBuiltins ? [] : builtinProviders), ...spec.providers] };
   const names = new Set(full.providers.map((p) => p.name));
+  const runFull = async (argv: readonly string[] = process.argv.slice(2), io?: HelperIO) => {
+    const [{ runCli }, { processIO }] = await Promise.all([import('./cli/run.js'), import('./cli/io.js')]);
+    return runCli(full, argv, io ?? processIO());
+  };
   return {
     spec: full,
+    runFull,
     async run(argv = process.argv.slice(2), io) {
       const env = io?.env ?? process.env;
       const write = io ? io.stdout : (text: string) => process.stdout.write(text);
       const fastInput = { helperName: full.name, providers: names, argv, env, write, ...(full.caller ? { caller: full.caller } : {}) };
       if (tryFastPath(full.now ? { ...fastInput, now: full.now() } : fastInput)) return 0;
-      const [{ runCli }, { processIO }] = await Promise.all([import('./cli/run.js'), import('./cli/io.js')]);
-      return runCli(full, argv, io ?? processIO());
+      return runFull(argv, io);
     },
   };
 }

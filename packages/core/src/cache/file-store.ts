@@ -1,7 +1,6 @@
 // The on-disk cache: one 0600 JSON file per key in a 0700 directory, replaced atomically.
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { parseEntry, type CacheEntry } from './entry.js';
 
 export interface ServedRecord {
@@ -48,6 +47,8 @@ export class FileStore {
 
   async write(entry: CacheEntry): Promise<void> {
     this.ensureDir();
+    // Loaded here, not at the top: the warm path never writes an entry and must not pay for it.
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(this.entryPath(entry.key), JSON.stringify(entry), { mode: 0o600 });
   }
 
@@ -103,14 +104,18 @@ export class FileStore {
   }
 
   /**
-   * Records that `caller` was handed the token with `tokenHash`. Written without the lock and
-   * without fsync: losing one record only delays refusal detection by one 401, and it keeps the
-   * warm path fast. Records for other tokens are dropped.
+   * Records that `caller` was handed the token with `tokenHash`. Records for other tokens are
+   * dropped. This runs on the warm path, so it is a plain temp-file-and-rename (atomic on POSIX)
+   * without the lock or fsync, rather than loading write-file-atomic: losing one record only
+   * delays refusal detection by one 401. The file holds hashes and pids, no secret.
    */
   recordServed(key: string, record: ServedRecord): void {
     const kept = this.readServed(key).filter((r) => r.tokenHash === record.tokenHash && r.caller !== record.caller);
     kept.push(record);
     this.ensureDir();
-    writeFileAtomic.sync(this.servedPath(key), JSON.stringify(kept.slice(-MAX_SERVED)), { mode: 0o600, fsync: false });
+    const path = this.servedPath(key);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(kept.slice(-MAX_SERVED)), { mode: 0o600 });
+    renameSync(tmp, path);
   }
 }

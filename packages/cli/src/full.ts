@@ -1,0 +1,12 @@
+// The full claude-key CLI (the ES module bundle), entered from warm.ts when the cache cannot answer.
+import { helper } from './helper.js';
+
+export async function main(argv: string[]): Promise<number> {
+  // Claude Code may show the helper's stderr to the user: library deprecation and runtime warnings
+  // (e.g. an SDK's Node-version notice) are noise there. They stay visible with --verbose.
+  if (!argv.includes('--verbose')) {
+    process.removeAllListeners('warning');
+    process.on('warning', () => {});
+  }
+  return helper.runFull(argv);
+}
