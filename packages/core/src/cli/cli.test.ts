@@ -243,3 +243,20 @@ test('--help teaches with real examples and the exit codes', async () => {
   const exec = await run(['exec', '--help'], s.env);
   assert.match(exec.stdout, /Claude Code settings:\n {2}\{ "apiKeyHelper": "claude-key exec --max-age 300/);
 });
+
+test('warm path: a repeat call from the same Claude Code process within the TTL is read as a refusal and fetches anew', async () => {
+  const s = sandbox();
+  const env = { ...s.env, CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '600000' };
+  const mint = ['sh', '-c', `echo x >> ${join(s.root, 'calls')}; echo "tok-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \\n')"`];
+  const sessionA = { caller: () => '4000:123' };
+  const sessionB = { caller: () => '5000:456' };
+  const first = await run(['exec', '--', ...mint], env, sessionA);
+  const fromB = await run(['exec', '--', ...mint], env, sessionB);
+  assert.equal(fromB.stdout, first.stdout, 'another Claude Code session is served from the cache');
+  assert.equal(s.calls(), 1);
+  const retry = await run(['exec', '--', ...mint], env, sessionA);
+  assert.notEqual(retry.stdout, first.stdout, 'the refused token is not handed out again');
+  assert.equal(s.calls(), 2);
+  const laterB = await run(['exec', '--', ...mint], env, sessionB);
+  assert.equal(laterB.stdout, retry.stdout, 'session B now gets the fresh token, not the refused one');
+});
