@@ -41,12 +41,14 @@ export function cacheStatus(ctx: RunContext, opts: { json?: boolean }): void {
 
 export async function cacheClear(ctx: RunContext): Promise<void> {
   const profile = ctx.split.engine.profile;
-  if (profile === undefined) {
-    const n = ctx.store.clear();
-    ctx.io.stdout(`removed ${n} cached token${n === 1 ? '' : 's'} from ${ctx.store.dir}\n`);
-    return;
+  const entries = ctx.store.list().filter((e) => profile === undefined || e.profile === profile);
+  // Token values kept in another store (the keychain) go first, so no secret outlives its entry.
+  for (const e of entries.filter((x) => x.store !== 'file')) {
+    const store = await ctx.tokenStore(e.store);
+    await store.delete(e.key).catch(() => {});
   }
-  const entries = ctx.store.list().filter((e) => e.profile === profile);
-  for (const e of entries) await ctx.store.delete(e.key);
-  ctx.io.stdout(`removed ${entries.length} cached token${entries.length === 1 ? '' : 's'} of profile ${profile}\n`);
+  let n = entries.length;
+  if (profile === undefined) n = ctx.store.clear();
+  else for (const e of entries) await ctx.store.delete(e.key);
+  ctx.io.stdout(`removed ${n} cached token${n === 1 ? '' : 's'}${profile ? ` of profile ${profile}` : ''} from ${ctx.store.dir}\n`);
 }

@@ -260,3 +260,24 @@ test('warm path: a repeat call from the same Claude Code process within the TTL 
   const laterB = await run(['exec', '--', ...mint], env, sessionB);
   assert.equal(laterB.stdout, retry.stdout, 'session B now gets the fresh token, not the refused one');
 });
+
+test('--cache <store> keeps the token out of the cache files, serves warm calls from the store, and cache clear empties it', async () => {
+  const s = sandbox();
+  const values = new Map<string, string>();
+  const memory = { name: 'memory', get: async (k: string) => values.get(k), set: async (k: string, v: string) => void values.set(k, v), delete: async (k: string) => void values.delete(k) };
+  const spec = { tokenStores: { memory: async () => memory } };
+  const first = await run(['exec', '--cache', 'memory', '--', ...s.mint('tok-in-store-777')], s.env, spec);
+  assert.equal(first.stdout, 'tok-in-store-777\n');
+  assert.deepEqual([...values.values()], ['tok-in-store-777']);
+  for (const name of readdirSync(s.env.CLAUDE_KEY_CACHE_DIR!)) {
+    assert.ok(!readFileSync(join(s.env.CLAUDE_KEY_CACHE_DIR!, name), 'utf8').includes('tok-in-store-777'), `${name} holds no token`);
+  }
+  assert.equal((await run(['exec', '--cache', 'memory', '--', ...s.mint('tok-in-store-777')], s.env, spec)).stdout, 'tok-in-store-777\n');
+  assert.equal(s.calls(), 1);
+  const cleared = await run(['cache', 'clear'], s.env, spec);
+  assert.match(cleared.stdout, /removed 1 cached token/);
+  assert.equal(values.size, 0);
+  const unknown = await run(['exec', '--cache', 'vault', '--', 'true'], s.env, spec);
+  assert.equal(unknown.code, ExitCode.usage);
+  assert.match(unknown.stderr, /unknown cache store "vault"; use file, off, memory/);
+});

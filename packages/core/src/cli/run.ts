@@ -35,6 +35,8 @@ export interface RunContext {
   engine: Engine;
   store: FileStore;
   now: () => number;
+  /** A non-file token store by name (`keychain`), loaded on first use. */
+  tokenStore(name: string): Promise<TokenStore>;
 }
 
 const ENGINE_HELP = `
@@ -99,7 +101,11 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
   const now = spec.now ?? Date.now;
   const verbose = split.engine.verbose === true || io.env.CLAUDE_KEY_DEBUG === '1';
   const stores = new Map<string, Promise<TokenStore>>();
-  const ctx: RunContext = { spec, io, split, config, registry, store, now, engine: undefined as unknown as Engine };
+  const tokenStore = (name: string) => {
+    if (!stores.has(name)) stores.set(name, loadTokenStore(spec, name));
+    return stores.get(name)!;
+  };
+  const ctx: RunContext = { spec, io, split, config, registry, store, now, tokenStore, engine: undefined as unknown as Engine };
   ctx.engine = new Engine({
     helperName: spec.name,
     store,
@@ -113,10 +119,7 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
       },
     },
     loadProvider: (name) => registry.load(name),
-    tokenStore: (name) => {
-      if (!stores.has(name)) stores.set(name, loadTokenStore(spec, name));
-      return stores.get(name)!;
-    },
+    tokenStore,
     profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
   });
   return ctx;
