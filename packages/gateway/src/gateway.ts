@@ -19,7 +19,8 @@ import { runStages, stage, type Stage } from './pipeline.js';
 import { allowedModels, globMatch, scopesFor } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
-import { Store, type ReportKey } from './store/store.js';
+import { RemoteStore } from './store/remote-store.js';
+import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
 import { costUsd, emptyUsage, totalTokens } from './usage/usage.js';
@@ -37,7 +38,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly config: GatewayConfig;
-  readonly store: Store;
+  readonly store: RemoteStore;
   readonly upstreams: Upstreams;
   readonly recorder: BatchRecorder;
   readonly metrics: Metrics;
@@ -58,7 +59,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   authenticator.jwt.preload();
   const formats = [anthropicFormat, ...(opts.formats ?? [])];
 
-  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
+  const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
   const upstreams = await createUpstreams(config, env);
   let redis: Redis | undefined;
   if (config.redis.url) {
@@ -223,7 +224,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (pathname === '/' && (method === 'HEAD' || method === 'GET')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(method === 'GET' ? 'claude-key-gateway\n' : undefined);
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {
-      return void store.db.query('SELECT 1').then(
+      return void store.query('SELECT 1').then(
         () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind }),
         () => sendJson(res, 503, { status: 'store unavailable' }),
       );
@@ -283,7 +284,7 @@ export function parseSince(value: string | null | undefined, nowMs: number): Dat
   return date;
 }
 
-async function seedBudgets(store: Store, budgets: Budgets, nowMs: number): Promise<void> {
+async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number): Promise<void> {
   const d = new Date(nowMs);
   const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   for (const row of await store.spendSince(monthStart)) {

@@ -19,7 +19,7 @@ describe('Messages API through the gateway', () => {
 
   async function usageOf(requestId: string) {
     await t.gateway.recorder.flush();
-    const { rows } = await t.gateway.store.db.query<Record<string, unknown>>(`SELECT * FROM usage_records WHERE request_id = $1`, [requestId]);
+    const rows = await t.gateway.store.query<Record<string, unknown>>(`SELECT * FROM usage_records WHERE request_id = $1`, [requestId]);
     return rows[0]!;
   }
 

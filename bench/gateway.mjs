@@ -1,0 +1,221 @@
+// Gateway benchmark: direct to the mock, through claude-key-gateway, through Portkey's gateway, JSON and SSE.
+//
+//   node --conditions=source --import tsx bench/gateway.mjs [--seconds 10] [--rate 500]
+//
+// Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
+//  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
+//    (autocannon reports whole milliseconds, too coarse for a 1 ms budget);
+//  - throughput with autocannon (50 connections, as fast as the server answers).
+// Then JWT verification per second on one core with cached keys.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const requireGw = createRequire(join(ROOT, 'packages/gateway/package.json'));
+const autocannon = requireGw('autocannon');
+const { Pool } = requireGw('undici');
+const { generateKeyPair, exportJWK, SignJWT } = await import(requireGw.resolve('jose'));
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const SECONDS = arg('seconds', 10);
+const RATE = arg('rate', 500);
+const children = [];
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitUp(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url); // any HTTP answer means the server is listening
+      return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function start(args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+const smallBody = JSON.stringify({ model: 'claude-sonnet-4-5-20250929', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] });
+const bigBody = JSON.stringify({
+  model: 'claude-sonnet-4-5-20250929',
+  max_tokens: 64,
+  system: [{ type: 'text', text: 'tool documentation '.repeat(4500), cache_control: { type: 'ephemeral' } }],
+  context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+  messages: [{ role: 'user', content: 'Say hello' }],
+});
+const withStream = (body) => JSON.stringify({ ...JSON.parse(body), stream: true });
+
+/** Open-loop: one request every 1000/rate ms regardless of answers; latency = send to last byte. */
+async function latencyAtRate(url, headers, body, rate, seconds) {
+  const origin = new URL(url).origin;
+  const pool = new Pool(origin, { connections: 64 });
+  const total = Math.round(rate * seconds);
+  const samples = [];
+  let errors = 0;
+  const startAt = performance.now();
+  const inflight = [];
+  for (let i = 0; i < total; i++) {
+    const due = startAt + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    inflight.push(
+      pool
+        .request({ path: new URL(url).pathname + new URL(url).search, method: 'POST', headers, body })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode !== 200) errors++;
+          samples.push(performance.now() - t0);
+        })
+        .catch(() => errors++),
+    );
+  }
+  await Promise.all(inflight);
+  await pool.close();
+  samples.sort((a, b) => a - b);
+  const pct = (p) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
+  return { n: samples.length, errors, p50: pct(50), p90: pct(90), p99: pct(99) };
+}
+
+function throughput(url, headers, body, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', headers, body, connections: 50, duration: seconds }, (err, res) => {
+      if (err) return reject(err);
+      resolve({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors });
+    });
+  });
+}
+
+async function jwtVerifyRate() {
+  const { JwtVerifier } = await import(join(ROOT, 'packages/gateway/src/auth/jwt.ts'));
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-jwt-'));
+  const out = {};
+  for (const [alg, opts] of [['ES256', {}], ['EdDSA', { crv: 'Ed25519' }], ['RS256', { modulusLength: 2048 }]]) {
+    const { privateKey, publicKey } = await generateKeyPair(alg, opts);
+    const file = join(dir, `${alg}.json`);
+    writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: alg, alg }] }));
+    const now = Math.floor(Date.now() / 1000);
+    const tokens = [];
+    for (let i = 0; i < 5000; i++) {
+      tokens.push(await new SignJWT({ sub: `u${i}`, team: 'eng', jti: `j${i}` }).setProtectedHeader({ alg, kid: alg }).setIssuer('https://bench').setAudience('gw').setIssuedAt(now).setExpirationTime(now + 3600).sign(privateKey));
+    }
+    const issuer = { issuer: 'https://bench', audience: 'gw', jwksFile: file, discovery: false, algorithms: [alg], claims: { user: 'sub', team: 'team' }, jwksCooldownMs: 30000 };
+    // Distinct tokens, verified-token cache too small to help: every call checks a signature with the cached key.
+    const cold = new JwtVerifier([issuer], { skewSeconds: 30, now: Date.now, knownTeams: new Set(), cacheSize: 1 });
+    cold.preload();
+    for (const t of tokens.slice(0, 500)) await cold.verify(t);
+    let t0 = performance.now();
+    for (const t of tokens) await cold.verify(t);
+    const signatureRate = tokens.length / ((performance.now() - t0) / 1000);
+    // The same token again (what Claude Code sends until its helper runs again): served from the verified-token cache.
+    const warm = new JwtVerifier([issuer], { skewSeconds: 30, now: Date.now, knownTeams: new Set() });
+    warm.preload();
+    await warm.verify(tokens[0]);
+    t0 = performance.now();
+    for (let i = 0; i < 200000; i++) await warm.verify(tokens[0]);
+    const cachedRate = 200000 / ((performance.now() - t0) / 1000);
+    out[alg] = { signatureRate, cachedRate };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-'));
+  const [mockPort, gwPort, pkPort] = [await freePort(), await freePort(), await freePort()];
+  const mockUrl = `http://127.0.0.1:${mockPort}`;
+  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'mock', '--port', String(mockPort)]);
+
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }] }));
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ sub: 'bench-user', team: 'bench', jti: 'bench-1' }).setProtectedHeader({ alg: 'ES256', kid: 'bench' }).setIssuer('https://bench').setAudience('claude-key-gateway').setIssuedAt(now).setExpirationTime(now + 7200).sign(privateKey);
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    [
+      'listen: { host: 127.0.0.1 }',
+      `upstreams: { mock: { type: mock, url: "${mockUrl}" } }`,
+      `auth: { issuers: [ { issuer: "https://bench", audience: claude-key-gateway, jwksFile: ./jwks.json, algorithms: [ES256] } ] }`,
+      `store: { path: ./data }`,
+      'log: { level: info }',
+    ].join('\n'),
+  );
+  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--port', String(gwPort)]);
+  const portkey = requireGw.resolve('@portkey-ai/gateway/package.json').replace('package.json', 'build/start-server.js');
+  start(['--import', './bench/loopback-only.mjs', '--import', './bench/portkey-node-fix.mjs', portkey, `--port=${pkPort}`, '--headless'], { NODE_ENV: 'production' });
+  await Promise.all([waitUp(mockUrl), waitUp(`http://127.0.0.1:${gwPort}/healthz`), waitUp(`http://127.0.0.1:${pkPort}/`)]);
+
+  const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  const targets = [
+    { name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } },
+    { name: 'claude-key-gateway', url: `http://127.0.0.1:${gwPort}/v1/messages`, headers: { ...base, authorization: `Bearer ${token}`, 'x-api-key': token } },
+    {
+      name: 'Portkey gateway',
+      url: `http://127.0.0.1:${pkPort}/v1/messages`,
+      headers: { ...base, 'x-api-key': 'bench', 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${mockUrl}/v1` },
+    },
+  ];
+  const modes = [
+    { name: 'JSON', body: smallBody },
+    { name: 'SSE', body: withStream(smallBody) },
+    { name: 'JSON, 85 KB body', body: bigBody },
+  ];
+
+  const rows = [];
+  for (const mode of modes) {
+    for (const t of targets) {
+      await throughput(t.url, t.headers, mode.body, 2); // warm-up: JIT, keep-alive pools
+      const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
+      const thr = await throughput(t.url, t.headers, mode.body, SECONDS);
+      rows.push({ mode: mode.name, target: t.name, lat, thr });
+      process.stderr.write(`${mode.name} ${t.name}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms, ${thr.rps.toFixed(0)} req/s\n`);
+    }
+  }
+  const jwt = await jwtVerifyRate();
+
+  const direct = (mode) => rows.find((r) => r.mode === mode && r.target === 'direct (mock)').lat;
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
+    `Latency: open loop at ${RATE} req/s for ${SECONDS} s, request sent to last byte read. Throughput: autocannon, 50 connections, ${SECONDS} s.`,
+    '',
+    '| mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | throughput req/s | autocannon p99 ms | non-2xx |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const d = direct(r.mode);
+      const added = r.target === 'direct (mock)' ? ['-', '-'] : [(r.lat.p50 - d.p50).toFixed(3), (r.lat.p99 - d.p99).toFixed(3)];
+      return `| ${r.mode} | ${r.target} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${added[0]} | ${added[1]} | ${r.lat.errors} | ${r.thr.rps.toFixed(0)} | ${r.thr.p99} | ${r.thr.non2xx} |`;
+    }),
+    '',
+    '| JWT algorithm | verifications/s, distinct tokens (signature checked, key cached) | verifications/s, repeated token (verified-token cache) |',
+    '| --- | ---: | ---: |',
+    ...Object.entries(jwt).map(([alg, r]) => `| ${alg} | ${r.signatureRate.toFixed(0)} | ${r.cachedRate.toFixed(0)} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+}
