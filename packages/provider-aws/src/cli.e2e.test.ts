@@ -1,17 +1,14 @@
 // End to end: the claude-key binary (from source) runs `aws` and `aws-credentials` against the AWS test server, through the engine's cache.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
+import { runClaudeKey } from 'claude-key/testing';
 import { startAwsTestServer, type AwsTestServer } from './test-support/aws-test-server.js';
 import { parseCredentialExport } from './test-support/credential-export-parser.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(REPO, 'packages/cli/src/main.ts');
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const TOKEN = 'sk-ant-api03-e2e-secret-value';
@@ -55,30 +52,16 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the binary with a scrubbed environment: only what the test names, plus PATH. */
-function claudeKey(args: string[], env: Record<string, string> = {}, cacheName = 'cache'): Promise<Run> {
-  const fullEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAUDE_KEY_CACHE_DIR: join(home, cacheName),
-    CLAUDE_KEY_CONFIG: join(home, 'config.yaml'),
+/** The binary with this suite's home, config and a cache per test, kept away from any real AWS setup. */
+function claudeKey(args: string[], env: Record<string, string> = {}, cacheName = 'cache') {
+  const awsIsolation = {
     AWS_CONFIG_FILE: join(home, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_REGION: 'us-east-1',
-    ...env,
   };
-  return new Promise((done) => {
-    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], { cwd: REPO, env: fullEnv }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+  return runClaudeKey(args, {
+    env: { HOME: home, CLAUDE_KEY_CACHE_DIR: join(home, cacheName), CLAUDE_KEY_CONFIG: join(home, 'config.yaml'), ...awsIsolation, ...env },
   });
 }
 

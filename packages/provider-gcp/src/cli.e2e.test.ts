@@ -1,17 +1,14 @@
 // End to end: the claude-key binary (from source) runs `gcp` against the fake Google endpoints, through the engine's cache.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { ExitCode } from '@claude-key/core';
+import { runClaudeKey } from 'claude-key/testing';
 import { startFakeGoogle, type FakeGoogle } from './test-support/fake-google.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(REPO, 'packages/cli/src/main.ts');
 const SA = 'claude-helper@proj-a.iam.gserviceaccount.com';
 const OUTSIDER = 'outsider@proj-b.iam.gserviceaccount.com';
 const VM_SA = 'vm-default@proj-a.iam.gserviceaccount.com';
@@ -62,26 +59,10 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the binary with a scrubbed environment: only what the test names, plus PATH. */
-function claudeKey(args: string[], env: Record<string, string> = {}, cacheName = 'cache'): Promise<Run> {
-  const fullEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAUDE_KEY_CACHE_DIR: join(home, cacheName),
-    CLAUDE_KEY_CONFIG: join(home, 'config.yaml'),
-    METADATA_SERVER_DETECTION: 'none',
-    ...env,
-  };
-  return new Promise((done) => {
-    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], { cwd: REPO, env: fullEnv }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+/** The binary with this suite's home, config and a cache per test; no metadata server unless a test names one. */
+function claudeKey(args: string[], env: Record<string, string> = {}, cacheName = 'cache') {
+  return runClaudeKey(args, {
+    env: { HOME: home, CLAUDE_KEY_CACHE_DIR: join(home, cacheName), CLAUDE_KEY_CONFIG: join(home, 'config.yaml'), METADATA_SERVER_DETECTION: 'none', ...env },
   });
 }
 

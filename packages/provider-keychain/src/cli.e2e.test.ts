@@ -1,46 +1,36 @@
 // End to end: the claude-key binary (from source) stores, prints, caches and deletes keychain entries in a real gnome-keyring.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
+import { runClaudeKey } from 'claude-key/testing';
 import { CACHE_SERVICE } from './index.js';
-import { insideKeyringSession, outsideKeyringSession, tsxArgs } from './test-support/keyring-session.js';
+import { insideKeyringSession } from './test-support/keyring-session.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(REPO, 'packages/cli/src/main.ts');
 const SERVICE = `claude-key-e2e-${process.pid}`;
 const TOKEN = 'sk-ant-api03-keychain-e2e-value';
 // `keychain set|delete --service ...` needs the core CLI to parse a subcommand's own flags
 // (commander's enablePositionalOptions); until then the parent `keychain` command swallows them.
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let home: string;
 
-/** Runs the binary with stdin piped (never a TTY), the test keyring's bus, and a throw-away cache. */
-function claudeKey(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const env = {
-    ...(opts.env ?? process.env),
-    CLAUDE_KEY_CACHE_DIR: join(home, 'cache'),
-    CLAUDE_KEY_CONFIG: join(home, 'config.yaml'),
-  };
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [...tsxArgs, CLI, ...args], { cwd: REPO, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
+/**
+ * What the binary needs to reach the keychain: on Linux the test keyring session's bus and
+ * throw-away home, nothing else; elsewhere the user's login keychain, reached through this session as is.
+ */
+function keychainSession(): Record<string, string | undefined> {
+  if (process.platform !== 'linux') return process.env;
+  const { HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME, DBUS_SESSION_BUS_ADDRESS, GNOME_KEYRING_CONTROL } = process.env;
+  return { HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME, DBUS_SESSION_BUS_ADDRESS, GNOME_KEYRING_CONTROL };
+}
+
+/** Runs the binary with stdin piped (never a TTY), the keychain session, and a throw-away cache; `env` overrides. */
+function claudeKey(args: string[], opts: { stdin?: string; env?: Record<string, string | undefined> } = {}) {
+  const env = { ...keychainSession(), CLAUDE_KEY_CACHE_DIR: join(home, 'cache'), CLAUDE_KEY_CONFIG: join(home, 'config.yaml'), ...opts.env };
+  return runClaudeKey(args, { stdin: opts.stdin, env });
 }
 
 function secretToolLookup(service: string, account: string): string | undefined {
@@ -116,7 +106,7 @@ if (insideKeyringSession(import.meta.url)) {
   });
 
   test('without a Secret Service the binary exits 4 with the fix', async () => {
-    const run = await claudeKey(['keychain', '--service', SERVICE, '--account', 'work', '--no-cache'], { env: outsideKeyringSession() });
+    const run = await claudeKey(['keychain', '--service', SERVICE, '--account', 'work', '--no-cache'], { env: { DBUS_SESSION_BUS_ADDRESS: undefined, GNOME_KEYRING_CONTROL: undefined } });
     assert.equal(run.code, ExitCode.unreachable);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     assert.match(run.stderr, /DBUS_SESSION_BUS_ADDRESS is not set.*dbus-run-session/);

@@ -1,18 +1,14 @@
 // End to end: the claude-key binary (from source) runs `oidc login` and `oidc` against the test OP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
+import { runClaudeKey } from 'claude-key/testing';
 import { completeDeviceSignIn } from './test-support/device-user.js';
 import { loginThroughDeviceFlow, tempConfigDir } from './test-support/harness.js';
 import { createOidcProvider } from './index.js';
 import { DEVICE_CLIENT_ID, startTestOp, type TestOp } from './test-support/test-op.js';
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(REPO, 'packages/cli/src/main.ts');
 
 let op: TestOp;
 let home: string;
@@ -22,31 +18,10 @@ before(async () => {
 });
 after(() => op.close());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the binary with stdin not a TTY (as Claude Code does); `onStderr` sees output as it comes. */
-function claudeKey(args: string[], onStderr?: (text: string) => void): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAUDE_KEY_CONFIG_DIR: join(home, 'config'),
-    CLAUDE_KEY_CACHE_DIR: join(home, 'cache'),
-  };
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      onStderr?.(stderr);
-    });
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
+function claudeKey(args: string[], onStderr?: (text: string) => void) {
+  const env = { HOME: home, CLAUDE_KEY_CONFIG_DIR: join(home, 'config'), CLAUDE_KEY_CACHE_DIR: join(home, 'cache') };
+  return runClaudeKey(args, { env, onStderr });
 }
 
 const provider = createOidcProvider({ isInteractive: () => false, browserFor: () => undefined });

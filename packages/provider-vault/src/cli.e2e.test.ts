@@ -1,16 +1,13 @@
 // End to end: the claude-key binary (from source) runs `vault` against the Vault test server, through the engine's cache.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExitCode } from '@claude-key/core';
+import { runClaudeKey } from 'claude-key/testing';
 import { VaultTestServer, type AppRoleRole } from '@claude-key/vault-test-server';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(REPO, 'packages/cli/src/main.ts');
 const API_KEY = 'sk-litellm-e2e-secret-value';
 
 let server: VaultTestServer;
@@ -37,26 +34,10 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the binary with a scrubbed environment: only what the test names, plus PATH. */
-function claudeKey(args: string[], env: Record<string, string>, cacheName: string): Promise<Run> {
-  const fullEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAUDE_KEY_CACHE_DIR: join(home, cacheName),
-    CLAUDE_KEY_CONFIG: join(home, 'config.yaml'),
-    VAULT_ADDR: server.address,
-    ...env,
-  };
-  return new Promise((done) => {
-    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], { cwd: REPO, env: fullEnv }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+/** The binary with this suite's home, config, Vault address and the named cache. */
+function claudeKey(args: string[], env: Record<string, string>, cacheName: string) {
+  return runClaudeKey(args, {
+    env: { HOME: home, CLAUDE_KEY_CACHE_DIR: join(home, cacheName), CLAUDE_KEY_CONFIG: join(home, 'config.yaml'), VAULT_ADDR: server.address, ...env },
   });
 }
 
