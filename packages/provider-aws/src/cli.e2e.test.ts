@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { startAwsTestServer, type AwsTestServer } from './test-support/aws-test-server.js';
 import { parseCredentialExport } from './test-support/credential-export-parser.js';
 

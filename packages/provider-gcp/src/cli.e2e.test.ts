@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { ExitCode } from '@claude-key/core';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { startFakeGoogle, type FakeGoogle } from './test-support/fake-google.js';
 
 const SA = 'claude-helper@proj-a.iam.gserviceaccount.com';

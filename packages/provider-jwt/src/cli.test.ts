@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { tempDir, verifyAt } from './test-support/fixtures.js';
 
 describe('claude-key jwt through the CLI', () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { CACHE_SERVICE } from './index.js';
 import { insideKeyringSession } from './test-support/keyring-session.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '@claude-key/core';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { completeDeviceSignIn } from './test-support/device-user.js';
 import { loginThroughDeviceFlow, tempConfigDir } from './test-support/harness.js';
 import { createOidcProvider } from './index.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExitCode } from '@claude-key/core';
-import { runClaudeKey } from 'claude-key/testing';
+import { runClaudeKey } from '../../cli/src/testing.js';
 import { VaultTestServer, type AppRoleRole } from '@claude-key/vault-test-server';
 
 const API_KEY = 'sk-litellm-e2e-secret-value';
