@@ -22,7 +22,7 @@ const issuerSchema = z
     jwksFile: z.string().optional().describe('Local JWKS file, e.g. what `claude-key jwt jwks` prints.'),
     jwksUrl: z.string().url().optional().describe('JWKS URL, cached; unknown kid refetches at most once per cooldown.'),
     discovery: z.boolean().default(false).describe('Find jwks_uri through OIDC discovery on the issuer.'),
-    algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA']),
+    algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA', 'Ed25519']),
     claims: claimsSchema.default({ user: 'sub', team: 'team' }),
     jwksCooldownMs: z.number().int().nonnegative().default(30_000),
   })
