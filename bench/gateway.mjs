@@ -28,6 +28,10 @@ const arg = (name, dflt) => {
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
 const SECONDS = arg('seconds', 10);
+const listArg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1].split(',');
+};
 const RATE = arg('rate', 500);
 const children = [];
 
@@ -161,11 +165,12 @@ async function main() {
       'listen: { host: 127.0.0.1 }',
       `upstreams: { mock: { type: mock, url: "${mockUrl}" } }`,
       `auth: { issuers: [ { issuer: "https://bench", audience: claude-key-gateway, jwksFile: ./jwks.json, algorithms: [ES256] } ] }`,
-      `store: { path: ./data }`,
+      `store: { path: ./data, flushIntervalMs: ${arg('flush-ms', 250)} }`,
       'log: { level: info }',
     ].join('\n'),
   );
-  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--port', String(gwPort)]);
+  const gatewayFlags = process.env.GATEWAY_NODE_FLAGS ? process.env.GATEWAY_NODE_FLAGS.split(' ') : [];
+  start([...gatewayFlags, '--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--port', String(gwPort)]);
   const portkey = requireGw.resolve('@portkey-ai/gateway/package.json').replace('package.json', 'build/start-server.js');
   start(['--import', './bench/loopback-only.mjs', '--import', './bench/portkey-node-fix.mjs', portkey, `--port=${pkPort}`, '--headless'], { NODE_ENV: 'production' });
   await Promise.all([waitUp(mockUrl), waitUp(`http://127.0.0.1:${gwPort}/healthz`), waitUp(`http://127.0.0.1:${pkPort}/`)]);
@@ -187,8 +192,10 @@ async function main() {
   ];
 
   const rows = [];
-  for (const mode of modes) {
-    for (const t of targets) {
+  const onlyModes = listArg('modes');
+  const onlyTargets = listArg('targets');
+  for (const mode of modes.filter((m) => !onlyModes || onlyModes.includes(m.name))) {
+    for (const t of targets.filter((x, i) => i === 0 || !onlyTargets || onlyTargets.includes(x.name))) {
       await throughput(t.url, t.headers, mode.body, 2); // warm-up: JIT, keep-alive pools
       const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
       const thr = await throughput(t.url, t.headers, mode.body, SECONDS);

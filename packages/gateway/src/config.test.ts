@@ -1,8 +1,10 @@
 // Config loading: defaults, env overrides, and errors that name the bad field.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { describe, it } from 'node:test';
 import { isClaudeKeyError } from '@claude-key/core';
 import { loadConfig, parseConfig } from './config.js';
@@ -48,6 +50,14 @@ describe('config', () => {
     assert.equal(cfg.store.url, 'postgres://db/gw');
     assert.equal(cfg.redis.url, 'redis://r:6379');
     assert.equal(cfg.store.path, join(dir, 'data'));
+  });
+
+  it('accepts the example config from the README as written', () => {
+    const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../README.md'), 'utf8');
+    const yaml = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const cfg = parseConfig(parseYaml(yaml));
+    assert.equal(cfg.auth.issuers.length, 2);
+    assert.equal(cfg.policies.teams.platform!.monthlyUsd, 5000);
   });
 
   it('reports unreadable and invalid YAML files in one line', () => {

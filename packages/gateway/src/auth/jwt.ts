@@ -13,7 +13,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { ConfigError } from '@claude-key/core';
+import { ConfigError, isNetworkError } from '@claude-key/core';
 import type { IssuerConfig } from '../config.js';
 import { authenticationError, GatewayError } from '../errors.js';
 import { identityFromClaims } from './claims.js';
@@ -145,6 +145,8 @@ async function discoverJwksUri(issuer: string): Promise<string> {
 /** jose's failure codes as one 401 line each; never echoes the token. */
 function jwtFailure(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  // The issuer's keys could not be fetched: not the caller's fault, and a 401 would only make it retry.
+  if (isNetworkError(err)) return new GatewayError(503, 'api_error', 'Could not fetch the token issuer keys.');
   const code = (err as { code?: string }).code;
   switch (code) {
     case 'ERR_JWT_EXPIRED':
