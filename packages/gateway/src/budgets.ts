@@ -29,12 +29,27 @@ export interface SpendLedger {
 }
 
 export class MemoryLedger implements SpendLedger {
-  private readonly spend = new Map<string, number>();
+  private readonly spend = new Map<string, { usd: number; expiresAt: number }>();
+  private nextSweep = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
   async get(keys: string[]) {
-    return keys.map((k) => this.spend.get(k) ?? 0);
+    return keys.map((k) => this.spend.get(k)?.usd ?? 0);
   }
-  async add(keys: string[], usd: number) {
-    for (const k of keys) this.spend.set(k, (this.spend.get(k) ?? 0) + usd);
+
+  async add(keys: string[], usd: number, ttlSeconds: number[]) {
+    const now = this.now();
+    keys.forEach((k, i) => {
+      const entry = this.spend.get(k);
+      if (entry) entry.usd += usd;
+      else this.spend.set(k, { usd, expiresAt: now + ttlSeconds[i]! * 1000 });
+    });
+    // Past days and months would otherwise pile up for as long as the process runs.
+    if (now >= this.nextSweep) {
+      for (const [k, entry] of this.spend) if (entry.expiresAt <= now) this.spend.delete(k);
+      this.nextSweep = now + 3_600_000;
+    }
   }
 }
 

@@ -67,7 +67,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     redis = new RedisClient(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   }
   const limits = new RateLimits(redis);
-  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(), now);
+  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now);
   if (!redis) await seedBudgets(store, budgets, now());
   const recorder = new BatchRecorder(store, {
     intervalMs: config.store.flushIntervalMs,

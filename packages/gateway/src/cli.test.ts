@@ -1,0 +1,36 @@
+// The CLI's failure modes: one line on stderr and a distinct exit code, never a stack trace.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from './cli.js';
+
+async function run(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
+  return { code, stdout, stderr };
+}
+
+describe('claude-key-gateway CLI', () => {
+  it('names the bad config field in one line and exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-cli-'));
+    writeFileSync(join(dir, 'gw.yaml'), 'listen:\n  port: "http"\n');
+    const r = await run(['usage', '--config', join(dir, 'gw.yaml')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^claude-key-gateway: .*listen\.port: .*\n$/);
+    assert.equal(r.stderr.split('\n').length, 2, 'exactly one line');
+  });
+
+  it('refuses a bad --since and an unknown --by with exit 2', async () => {
+    assert.equal((await run(['usage', '--since', 'yesterday-ish'])).code, 2);
+    assert.equal((await run(['usage', '--by', 'planet'])).code, 2);
+  });
+
+  it('shows examples in --help', async () => {
+    const r = await run(['serve', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Examples:\n\s+claude-key-gateway serve --config gateway.yaml/);
+  });
+});
