@@ -1,0 +1,96 @@
+// The product chain with real parts: claude-key jwt keygen -> claude-key-gateway -> Claude Code (2.1.328) with claude-key jwt as apiKeyHelper.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT, runCli, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
+import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
+
+const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
+const CLAUDE_KEY = join(REPO_ROOT, 'packages/cli/dist/claude-key.cjs');
+const HELPER = `${process.execPath} ${CLAUDE_KEY} jwt --aud claude-gateway --team platform --sub alice`;
+
+describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key-gateway', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let gateway: GatewayProcess;
+  let configFile: string;
+
+  const claudeKey = (...args: string[]) => execFileSync(process.execPath, [CLAUDE_KEY, ...args], { env, encoding: 'utf8' });
+  const gatewayConfig = (revoked: string[]) =>
+    writeConfig(dir, {
+      listen: { host: '127.0.0.1', port: 0 },
+      store: { path: join(dir, 'data'), flushIntervalMs: 50 },
+      auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile: join(dir, 'jwks.json') }], revoked },
+    });
+  const cached = () => (JSON.parse(claudeKey('cache', 'status', '--json')) as { provider: string; refusedTokens: number; meta: { jti: string; sub: string } }[]).find((r) => r.provider === 'jwt')!;
+  const requestLogs = () =>
+    gateway
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l) as { user: string | null; team: string | null; status: number });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ck-chain-'));
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.claude'), { recursive: true });
+    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: HELPER, env: { CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '900000' } }));
+    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    env = { PATH: process.env.PATH, HOME: home, CLAUDE_KEY_CONFIG_DIR: join(dir, 'config'), CLAUDE_KEY_CACHE_DIR: join(dir, 'cache') };
+    writeFileSync(join(dir, 'jwks.json'), claudeKey('jwt', 'keygen'));
+    configFile = gatewayConfig([]);
+    gateway = await startGatewayProcess(configFile);
+  });
+  after(async () => {
+    await gateway?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function claudeP(prompt: string) {
+    const child = spawn(CLAUDE, ['-p', prompt], {
+      env: { ...env, ANTHROPIC_BASE_URL: gateway.url, CI: 'true', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    return { code: code as number, stdout, stderr };
+  }
+
+  it('claude -p answers through the gateway, attributed to the JWT user and team', async () => {
+    const r = await claudeP('Say hello');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), MOCK_REPLY);
+    assert.ok(requestLogs().some((l) => l.user === 'alice' && l.team === 'platform' && l.status === 200));
+    assert.equal(cached().meta.sub, 'alice');
+  });
+
+  it('after the cached token is revoked, Claude Code gets a 401, re-runs claude-key, which mints a new token, and the request succeeds', async () => {
+    const revoked = cached().meta.jti;
+    await gateway.stop();
+    gateway = await startGatewayProcess(gatewayConfig([revoked]));
+    const r = await claudeP('Say hello again');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), MOCK_REPLY);
+    const statuses = requestLogs().map((l) => l.status);
+    assert.deepEqual(statuses.slice(0, 2), [401, 200], 'one refusal, then success with the fresh token');
+    const now = cached();
+    assert.notEqual(now.meta.jti, revoked);
+    assert.equal(now.refusedTokens, 1);
+  });
+
+  it('the usage report counts both successful requests for alice after a clean shutdown', async () => {
+    assert.equal(await gateway.stop(), 0);
+    const byUser = await runCli(['usage', '--config', configFile, '--by', 'user', '--since', '1h']);
+    assert.equal(byUser.code, 0, byUser.stderr);
+    assert.match(byUser.stdout, /^alice\s+2\s+[1-9]/m);
+  });
+});
