@@ -69,6 +69,8 @@ export class RedisLedger implements SpendLedger {
 /** Dollars as people read them: cents for real budgets, significant digits for tiny test ones. */
 const usd = (n: number) => `$${n >= 1 || n === 0 ? n.toFixed(2) : Number(n.toPrecision(2)).toString()}`;
 
+const hasBudget = (scope: Scope) => scope.policy.dailyUsd !== undefined || scope.policy.monthlyUsd !== undefined;
+
 const limitOf = (scope: Scope, period: Period) => (period.kind === 'daily' ? scope.policy.dailyUsd : scope.policy.monthlyUsd);
 
 export class Budgets {
@@ -76,6 +78,7 @@ export class Budgets {
 
   /** Throws a 403 naming the exhausted budget and when it resets. */
   async check(scopes: readonly Scope[]): Promise<void> {
+    if (!scopes.some(hasBudget)) return;
     const periods = periodsAt(this.now());
     const checks = scopes.flatMap((scope) => periods.filter((p) => limitOf(scope, p)).map((period) => ({ scope, period })));
     if (!checks.length) return;
@@ -91,8 +94,10 @@ export class Budgets {
     });
   }
 
-  async add(scopes: readonly Scope[], usd: number, atMs: number): Promise<void> {
-    if (usd <= 0) return;
+  /** Records spend; only for scopes with a budget, unless `always` (seeding from the store). */
+  async add(scopes: readonly Scope[], usd: number, atMs: number, always = false): Promise<void> {
+    scopes = always ? scopes : scopes.filter(hasBudget);
+    if (usd <= 0 || !scopes.length) return;
     const periods = periodsAt(atMs);
     const keys: string[] = [];
     const ttls: number[] = [];

@@ -77,8 +77,19 @@ export async function forward(ctx: RequestContext): Promise<void> {
 
   await new Promise<void>((resolve) => {
     const source = answer.body;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      ctx.res.uncork();
+    };
     source.on('data', (chunk: Buffer) => {
       tap.feed(chunk);
+      // Held until the end of this tick, so a chunk and the end that follows it leave in one write.
+      if (!corked) {
+        corked = true;
+        ctx.res.cork();
+        process.nextTick(uncork);
+      }
       if (!ctx.res.write(chunk)) {
         source.pause();
         ctx.res.once('drain', () => source.resume());

@@ -289,6 +289,6 @@ async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number):
   const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   for (const row of await store.spendSince(monthStart)) {
     const scope = { kind: row.kind, id: row.id, policy: {} };
-    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
+    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`), true);
   }
 }

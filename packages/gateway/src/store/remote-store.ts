@@ -31,10 +31,16 @@ export class RemoteStore {
       if (msg.error !== undefined) call.reject(new Error(msg.error));
       else call.resolve(msg.result);
     });
-    worker.on('error', (err) => {
-      for (const call of this.pending.values()) call.reject(err);
-      this.pending.clear();
-    });
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', () => this.fail(new Error('the store worker has stopped')));
+  }
+
+  private dead: Error | undefined;
+
+  private fail(err: Error): void {
+    this.dead ??= err;
+    for (const call of this.pending.values()) call.reject(err);
+    this.pending.clear();
   }
 
   static async open(opts: StoreOptions): Promise<RemoteStore> {
@@ -51,6 +57,7 @@ export class RemoteStore {
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -75,7 +82,9 @@ export class RemoteStore {
   }
 
   async close(): Promise<void> {
+    if (this.dead) return;
     await this.call('close');
+    this.dead = new Error('the store is closed');
     await this.worker.terminate();
   }
 }

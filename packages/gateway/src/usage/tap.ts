@@ -10,6 +10,11 @@ export class SseUsageTap {
 
   feed(chunk: Buffer): void {
     this.pending += this.decoder.write(chunk);
+    // Most chunks are text deltas: without "usage" in them only the unfinished last line is kept.
+    if (!this.pending.includes('"usage"')) {
+      this.pending = this.pending.slice(this.pending.lastIndexOf('\n') + 1);
+      return;
+    }
     let newline: number;
     while ((newline = this.pending.indexOf('\n')) !== -1) {
       const line = this.pending.slice(0, newline);
