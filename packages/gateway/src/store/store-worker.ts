@@ -1,6 +1,17 @@
 // Runs the Store on a worker thread, so PGlite's WebAssembly work never blocks the request event loop.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from './store.js';
+
+// Batched writes can wait; requests cannot. On Linux, lower this thread's priority (nice 19) so a
+// busy machine gives the request thread the CPU first. Best effort: elsewhere it simply stays as is.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0) setPriority(tid, 19);
+} catch {
+  // not Linux, or not permitted
+}
 
 interface Call {
   id: number;
