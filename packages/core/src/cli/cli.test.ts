@@ -234,6 +234,14 @@ test('a provider can be an npm package named in a profile; a package that breaks
   }
 });
 
+test('run with nothing to do, it prints help on stderr (never a fake token on stdout) and exits 2', async () => {
+  const s = sandbox();
+  const r = await run([], s.env);
+  assert.equal(r.code, ExitCode.usage);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /Usage: ck-test/);
+});
+
 test('--help teaches with real examples and the exit codes', async () => {
   const s = sandbox();
   const top = await run(['--help'], s.env);

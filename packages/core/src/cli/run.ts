@@ -221,7 +221,9 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
   // Profile-only invocation: `claude-key --profile work`.
   program.action(async () => {
     if (split.engine.profile === undefined) {
-      program.outputHelp();
+      // Never on stdout: run as apiKeyHelper by mistake, help text would become the "token".
+      program.outputHelp({ error: true });
+      hooks.setExit(ExitCode.usage);
       return;
     }
     const target = resolveTarget(split, ctx.config);
