@@ -66,6 +66,12 @@ export const configSchema = z
   .object({
     listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
     maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    shutdownTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(25_000)
+      .describe('On SIGTERM, how long in-flight requests may take before their connections are cut (their records are still written).'),
     auth: z
       .object({
         headers: z.array(z.enum(['authorization', 'x-api-key', 'proxy-authorization'])).min(1).default(['authorization', 'x-api-key']),

@@ -118,7 +118,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       const usage = ctx.usage ?? emptyUsage();
       const p = ctx.principal;
       const cost = ctx.model && ctx.operation === 'messages' ? costUsd(ctx.model, usage) : 0;
-      const status = ctx.status ?? (ctx.res.writableFinished ? ctx.res.statusCode : 499);
+      // An answer that never finished (client gone, or cut at shutdown) is 499, whatever its header said.
+      const status = ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
       const record: RequestRecord = {
         requestId: ctx.id,
         time: new Date(ctx.receivedAt).toISOString(),
@@ -261,8 +262,16 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
-        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        if (inFlight > 0) {
+          // Streams get a while to finish; after that they are cut (each still gets its record),
+          // so a hung stream cannot outlast the orchestrator's grace period and lose everything.
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)));
+          await Promise.race([new Promise<void>((resolve) => (drained = resolve)), timedOut]);
+          clearTimeout(timer);
+        }
         server.closeAllConnections();
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await closed;
       }
       await recorder.close();

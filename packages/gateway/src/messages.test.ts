@@ -122,6 +122,9 @@ describe('Messages API through the gateway', () => {
     controller.abort();
     for (let i = 0; i < 100 && t.mock.aborted === abortedBefore; i++) await new Promise((res) => setTimeout(res, 20));
     assert.equal(t.mock.aborted, abortedBefore + 1);
+    const row = await usageOf(r.headers.get('x-claude-key-request-id')!);
+    assert.equal(row.status, 499, 'an answer the client never received in full is recorded as 499');
+    assert.ok(Number(row.input_tokens) > 0, 'the usage seen before the disconnect is kept');
   });
 
   it('forwards count_tokens', async () => {

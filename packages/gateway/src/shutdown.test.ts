@@ -64,3 +64,32 @@ describe('SIGTERM under load', () => {
     assert.match(verify.stdout, new RegExp(`intact: ${IN_FLIGHT} records`));
   });
 });
+
+describe('shutdown with a stream that would outlast the grace period', () => {
+  it('cuts it after shutdownTimeoutMs and still writes its record', async () => {
+    const { startTestGateway } = await import('./test-support/gateway.js');
+    const { Store } = await import('./store/store.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-cut-'));
+    const t = await startTestGateway({ shutdownTimeoutMs: 100, store: { path: join(dir, 'data'), flushIntervalMs: 600_000 } });
+    const r = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': await t.issuer.sign({ sub: 'slow' }), 'content-type': 'application/json', 'x-mock-delay-ms': '1000' },
+      body: JSON.stringify(messagesBody({ stream: true })),
+    });
+    const reader = r.body!.getReader();
+    await reader.read(); // the stream has started (about 12 s to go)
+    await t.close();
+    const rest = await reader.read().then(
+      () => 'more',
+      () => 'cut',
+    );
+    assert.equal(rest, 'cut');
+    const store = await Store.open({ path: join(dir, 'data') });
+    const rows = await store.db.query<{ status: number; input_tokens: string }>(`SELECT status, input_tokens FROM usage_records WHERE user_id = 'slow'`);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(rows.rows.length, 1);
+    assert.equal(rows.rows[0]!.status, 499);
+    assert.ok(Number(rows.rows[0]!.input_tokens) > 0, 'usage seen before the cut is kept');
+  });
+});
