@@ -64,3 +64,29 @@ describe('rate limits and budgets', () => {
     assert.match(refused.body.error!.message, /monthly budget of user "erin".*resets at 2026-12-01T00:00:00\.000Z/);
   });
 });
+
+describe('budgets across a restart', () => {
+  it('seeds the spend of this month from the store, so a restart does not reset budgets', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-budget-'));
+    const config = { store: { path: join(dir, 'data'), flushIntervalMs: 20 }, policies: { users: { ivy: { dailyUsd: 0.0001 } } } };
+    const ask = async (t: TestGateway) => {
+      const token = await t.issuer.sign({ sub: 'ivy', team: 'eng' }, { nowSec: NOW / 1000 });
+      const r = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': token, 'content-type': 'application/json' }, body: JSON.stringify(messagesBody()) });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    const first = await startTestGateway(config, { now: () => NOW });
+    assert.equal(await ask(first), 200);
+    await first.close();
+    const second = await startTestGateway(config, { now: () => NOW, issuer: first.issuer });
+    try {
+      assert.equal(await ask(second), 403);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
