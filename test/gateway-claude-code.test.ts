@@ -14,7 +14,7 @@ const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
 const CLAUDE_VERSION = '2.1.328';
 const JOSE = join(REPO_ROOT, 'packages/gateway/node_modules/jose/dist/webapi/index.js');
 
-describe(`Claude Code ${CLAUDE_VERSION} through the gateway`, () => {
+describe(`Claude Code ${CLAUDE_VERSION} through the gateway`, { timeout: 180_000 }, () => {
   let dir: string;
   let issuer: TestIssuer;
   let gateway: GatewayProcess;

@@ -12,7 +12,7 @@ import { messagesBody } from './test-support/gateway.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-describe('two replicas sharing Redis and PostgreSQL', () => {
+describe('two replicas sharing Redis and PostgreSQL', { timeout: 180_000 }, () => {
   let dir: string;
   let issuer: TestIssuer;
   let replicas: GatewayProcess[] = [];

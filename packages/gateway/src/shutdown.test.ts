@@ -10,7 +10,7 @@ import { runCli, startGatewayProcess, writeConfig, type GatewayProcess } from '.
 
 const IN_FLIGHT = 40;
 
-describe('SIGTERM under load', () => {
+describe('SIGTERM under load', { timeout: 180_000 }, () => {
   let dir: string;
   let issuer: TestIssuer;
   let gateway: GatewayProcess;
