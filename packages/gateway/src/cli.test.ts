@@ -28,6 +28,13 @@ describe('claude-key-gateway CLI', () => {
     assert.equal((await run(['usage', '--by', 'planet'])).code, 2);
   });
 
+  it('reports an unreachable database in one line with exit 4', async () => {
+    let stderr = '';
+    const code = await main(['usage'], { stdout: () => {}, stderr: (t) => (stderr += t), env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } });
+    assert.equal(code, 4);
+    assert.match(stderr, /^claude-key-gateway: cannot open the store: .*ECONNREFUSED.*\n$/);
+  });
+
   it('shows examples in --help', async () => {
     const r = await run(['serve', '--help']);
     assert.equal(r.code, 0);

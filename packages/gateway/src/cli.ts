@@ -1,6 +1,6 @@
 // The claude-key-gateway command line: serve, usage, audit verify/export, mock.
 import { Command, Option } from 'commander';
-import { isClaudeKeyError, UsageError } from '@claude-key/core';
+import { isClaudeKeyError, UnreachableError, UsageError } from '@claude-key/core';
 import { exportAudit, verifyAudit } from './audit/export.js';
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
@@ -20,7 +20,9 @@ const defaultIO: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) =
 /** Opens the configured store for one command and always closes it. */
 async function withStore<T>(configFile: string | undefined, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile, env);
-  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
+  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA }).catch((err: Error) => {
+    throw new UnreachableError(`cannot open the store: ${err.message.split('\n')[0]}`, { hint: 'check store.url / DATABASE_URL or store.path' });
+  });
   try {
     return await fn(store);
   } finally {

@@ -50,18 +50,63 @@ const policySchema = z
   })
   .strict();
 
+const credentialHeader = z.enum(['authorization', 'x-api-key', 'proxy-authorization']);
+const timeoutMs = z.number().int().positive().default(600_000).describe('Time allowed for the answer headers, and between body chunks.');
 const upstreamSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('mock'), url: z.string().url().optional().describe('A standalone mock; omitted = embedded.') }).strict(),
+  z
+    .object({
+      type: z.literal('mock'),
+      url: z.string().url().optional().describe('A standalone mock; omitted = embedded.'),
+      timeoutMs,
+    })
+    .strict(),
   z
     .object({
       type: z.literal('anthropic'),
       url: z.string().url().default('https://api.anthropic.com'),
       apiKey: z.string().min(1).describe('Reference: env:NAME, file:/path, profile:NAME (claude-key), or a literal.'),
-      timeoutMs: z.number().int().positive().default(600_000),
+      timeoutMs,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('bedrock'),
+      region: z.string().min(1).describe('AWS region, e.g. us-east-1; also the SigV4 signing region.'),
+      endpoint: z.string().url().optional().describe('Bedrock Runtime URL; default https://bedrock-runtime.<region>.amazonaws.com.'),
+      profile: z.string().optional().describe('AWS profile for the credential chain; default: the chain as the AWS SDK reads it.'),
+      timeoutMs,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('vertex'),
+      project: z.string().min(1).describe('Google Cloud project id.'),
+      region: z.string().min(1).describe('Vertex location, e.g. us-east5 or global.'),
+      endpoint: z.string().url().optional().describe('Vertex URL up to /v1; default the regional aiplatform.googleapis.com host.'),
+      credentials: z
+        .enum(['gateway', 'passthrough'])
+        .default('gateway')
+        .describe("gateway: the gateway's own Google credentials (ADC or keyFile); passthrough: the caller's Authorization goes upstream."),
+      keyFile: z.string().optional().describe('Service-account or authorized-user JSON; default Application Default Credentials.'),
+      tokenUrl: z.string().url().optional().describe('OAuth 2.0 token endpoint override (private Google endpoints); default Google\'s.'),
+      timeoutMs,
     })
     .strict(),
 ]);
-
+const deploymentSchema = z
+  .object({
+    upstream: z.string().min(1),
+    model: z.string().min(1).describe("The upstream's id for the model (Bedrock id, Vertex name, Anthropic name)."),
+    weight: z.number().int().min(0).default(1).describe('Share of traffic; 0 = used only as a fallback.'),
+  })
+  .strict();
+const modelGroupSchema = z
+  .object({
+    name: z.string().min(1).describe('Group name; policies.models globs match it.'),
+    aliases: z.array(z.string().min(1)).default([]).describe('Other client spellings (Bedrock ids and Vertex names reduce to the same key already).'),
+    deployments: z.array(deploymentSchema).min(1),
+  })
+  .strict();
 export const configSchema = z
   .object({
     listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
@@ -74,7 +119,12 @@ export const configSchema = z
       .describe('On SIGTERM, how long in-flight requests may take before their connections are cut (their records are still written).'),
     auth: z
       .object({
-        headers: z.array(z.enum(['authorization', 'x-api-key', 'proxy-authorization'])).min(1).default(['authorization', 'x-api-key']),
+        headers: z.array(credentialHeader).min(1).default(['authorization', 'x-api-key']),
+        vertexHeaders: z
+          .array(credentialHeader)
+          .min(1)
+          .optional()
+          .describe('Credential headers for Vertex-format requests, e.g. [proxy-authorization] when Authorization carries the caller GCP token.'),
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
         issuers: z.array(issuerSchema).default([]),
         apiKeys: z.array(apiKeySchema).default([]),
@@ -83,11 +133,28 @@ export const configSchema = z
       })
       .strict()
       .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
-    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock' } }),
+    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000 } }),
     routes: z
       .array(z.object({ model: z.string(), upstream: z.string() }).strict())
       .default([{ model: '*', upstream: 'mock' }])
-      .describe('First match wins; model is a glob.'),
+      .describe('First match wins; model is a glob. Used for models no group in `models` claims.'),
+    models: z.array(modelGroupSchema).default([]).describe('Model groups: every client spelling of a model reaches its deployments.'),
+    retry: z
+      .object({
+        attempts: z.number().int().min(1).max(10).default(3).describe('Tries per request, across deployments, before the first byte is sent.'),
+        backoffMs: z.number().int().min(0).default(200).describe('Wait before the second try; doubles after each.'),
+      })
+      .strict()
+      .default({ attempts: 3, backoffMs: 200 }),
+    formats: z
+      .object({
+        bedrockPrefix: z.string().regex(/^\/[^?#]*[^/]$/, 'must start with / and not end with /').default('/bedrock'),
+        vertexPrefix: z.string().regex(/^\/[^?#]*[^/]$/, 'must start with / and not end with /').default('/vertex_ai/v1'),
+        anthropicPrefix: z.string().regex(/^\/[^?#]*[^/]$/, 'must start with / and not end with /').default('/anthropic'),
+        region: z.string().default('us-east-1').describe('Region shown in Bedrock inference-profile ARNs.'),
+      })
+      .strict()
+      .default({ bedrockPrefix: '/bedrock', vertexPrefix: '/vertex_ai/v1', anthropicPrefix: '/anthropic', region: 'us-east-1' }),
     policies: z
       .object({
         defaults: policySchema.default({}),
@@ -117,6 +184,11 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `unknown upstream "${route.upstream}"` });
       }
     });
+    cfg.models.forEach((group, i) =>
+      group.deployments.forEach((d, j) => {
+        if (!cfg.upstreams[d.upstream]) ctx.addIssue({ code: 'custom', path: ['models', i, 'deployments', j, 'upstream'], message: `unknown upstream "${d.upstream}"` });
+      }),
+    );
   });
 
 export type GatewayConfig = z.output<typeof configSchema>;
@@ -125,6 +197,7 @@ export type Policy = z.output<typeof policySchema>;
 export type IssuerConfig = z.output<typeof issuerSchema>;
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type ModelGroupConfig = z.output<typeof modelGroupSchema>;
 
 /** Validates a config object; the error names the first bad field by its dotted path. */
 export function parseConfig(raw: unknown, source = 'config'): GatewayConfig {
@@ -167,6 +240,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const cfg = parseConfig(applyEnv(raw as Record<string, any>, env), file ?? 'config');
   for (const issuer of cfg.auth.issuers) if (issuer.jwksFile) issuer.jwksFile = resolve(base, issuer.jwksFile);
+  for (const up of Object.values(cfg.upstreams)) if (up.type === 'vertex' && up.keyFile) up.keyFile = resolve(base, up.keyFile);
   if (!cfg.store.path.startsWith('memory://')) cfg.store.path = resolve(base, cfg.store.path);
   return cfg;
 }

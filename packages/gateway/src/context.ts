@@ -1,9 +1,12 @@
 // The one object a request carries through the pipeline stages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiFormat, CanonicalRequest, InboundRoute } from '@claude-key/api-formats';
 import type { Principal } from './auth/principal.js';
-import type { InboundFormat, Operation } from './formats/format.js';
+import type { RouteResult } from './routing.js';
 import type { Upstream } from './upstreams/upstream.js';
 import type { Usage } from './usage/usage.js';
+
+export type Operation = 'messages' | 'count_tokens';
 
 export interface RequestContext {
   readonly id: string;
@@ -13,16 +16,22 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** performance.now() at arrival, for latency. */
   readonly startedAt: number;
-  readonly format: InboundFormat;
+  /** The wire format the client spoke, and so the shape of every answer and error it gets. */
+  readonly format: ApiFormat;
   readonly operation: Operation;
-  /** The request body exactly as received; forwarded byte for byte. */
+  readonly route: Extract<InboundRoute, { kind: 'model' }>;
+  /** The request body exactly as received. */
   body?: Buffer;
-  /** The parsed body, read for the model and stream flag only. */
-  json?: Record<string, unknown>;
+  /** The request in canonical (Anthropic Messages) form; its body is edited only where the formats differ. */
+  canonical?: CanonicalRequest;
+  /** The model's group name (or canonical key): what policies, prices and usage see. */
   model?: string;
   stream?: boolean;
   principal?: Principal;
+  routing?: RouteResult;
+  /** The upstream and deployment (`upstream/model`) that served the answer. */
   upstream?: Upstream;
+  deployment?: string;
   /** Status answered to the client, once known. */
   status?: number;
   errorType?: string;

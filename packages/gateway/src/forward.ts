@@ -1,19 +1,38 @@
-// Sends the request to its upstream and streams the answer back as it arrives, reading usage on the way.
+// Sends the request to its deployments in turn and streams the first good answer back, translated
+// into the client's wire format, reading usage on the way.
 //
-// The body goes out byte for byte and anthropic-* headers unchanged; the caller's credentials,
-// hop-by-hop headers and proxy headers never leave the gateway. A client that goes away aborts
-// the upstream request, so an abandoned stream stops costing tokens.
+// api-formats builds each upstream request (model in path or body, anthropic_version, betas);
+// the upstream adds its own credentials. A 429, 5xx, 529 or timeout moves on to the next
+// deployment, but only while nothing has been sent to the client: once the first byte is out, an
+// upstream failure becomes an error event (SSE) or exception message (event stream) instead.
+// A client that goes away aborts the upstream request, so an abandoned stream stops costing tokens.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiError,
+  buildUpstreamRequest,
+  createEventStreamToSse,
+  createStreamTranslator,
+  encodeException,
+  encodeSseError,
+  isRetryable,
+  parseUpstreamError,
+  planResponse,
+  translateJsonBody,
+  type UpstreamRequest,
+} from '@claude-key/api-formats';
+import type { Dispatcher } from 'undici';
 import type { RequestContext } from './context.js';
-import { GatewayError, upstreamUnavailable } from './errors.js';
+import type { Target } from './routing.js';
 import { JsonUsageTap, SseUsageTap } from './usage/tap.js';
 
+// Client headers an Anthropic-shaped upstream may see; credentials and proxy headers never leave.
 const NOT_FORWARDED = new Set([
   'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
   'content-length', 'authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'forwarded',
   'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
 ]);
-const NOT_RETURNED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'set-cookie']);
 
 export function outboundHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -25,86 +44,172 @@ export function outboundHeaders(incoming: IncomingHttpHeaders): Record<string, s
   return out;
 }
 
-export async function forward(ctx: RequestContext): Promise<void> {
-  const upstream = ctx.upstream!;
-  const body = ctx.body!;
-  const out = await upstream.prepare({ path: ctx.format.upstreamPath(ctx), headers: outboundHeaders(ctx.req.headers), body });
-  out.headers['content-length'] = String(out.body.length);
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
 
+type Answer = Dispatcher.ResponseData;
+
+export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<void> {
+  const targets = ctx.routing!.targets;
   const abort = new AbortController();
-  const onClientGone = () => {
+  ctx.res.once('close', () => {
     if (!ctx.res.writableFinished) abort.abort();
-  };
-  ctx.res.once('close', onClientGone);
+  });
+  let lastError: ApiError | undefined;
+  for (let attempt = 0; attempt < Math.max(retry.attempts, 1); attempt++) {
+    const target = targets[attempt % targets.length]!;
+    // A different deployment is tried at once; the same one again only after a growing pause.
+    const round = Math.floor(attempt / targets.length);
+    if (round > 0 && retry.backoffMs > 0) {
+      try {
+        await sleep(retry.backoffMs * 2 ** (round - 1), undefined, { signal: abort.signal });
+      } catch {
+        break;
+      }
+    }
+    ctx.upstream = target.upstream;
+    ctx.deployment = target.name;
+    const outcome = await send(ctx, target, abort.signal);
+    if (abort.signal.aborted) break;
+    if (!(outcome instanceof ApiError)) return deliver(ctx, target, outcome, abort.signal);
+    lastError = outcome;
+    if (!isRetryable(outcome)) break;
+  }
+  if (abort.signal.aborted) {
+    ctx.status = 499; // nginx's "client closed request": nobody is left to answer
+    return;
+  }
+  throw lastError!;
+}
 
-  let answer;
+/** One attempt: the upstream's answer with a 2xx status, or why it failed (nothing sent to the client yet). */
+async function send(ctx: RequestContext, target: Target, signal: AbortSignal): Promise<Answer | ApiError> {
+  const { upstream } = target;
+  let request: UpstreamRequest = buildUpstreamRequest(ctx.canonical!, upstream.deployment(target.model));
+  // Anthropic-shaped upstreams also get the client's other headers (x-app, session ids), as the API would.
+  if (upstream.kind === 'anthropic' || upstream.kind === 'mock') {
+    request.headers = { ...outboundHeaders(ctx.req.headers), ...request.headers };
+    // Messages in, Messages out: the query (Claude Code's ?beta=true) is kept as sent.
+    const query = ctx.format === 'anthropic' ? ctx.req.url!.indexOf('?') : -1;
+    if (query !== -1) request.url += ctx.req.url!.slice(query);
+  }
   try {
-    answer = await upstream.dispatcher.request({
-      path: out.path,
+    request = await upstream.authorize(request, ctx.req.headers);
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    // The gateway's own cloud credentials are missing or refused: our problem, never a 401 to the caller.
+    return new ApiError(502, 'api_error', `Upstream "${upstream.name}": the gateway's credentials are unavailable (${(err as Error).message}).`);
+  }
+  const url = new URL(request.url);
+  const { host: _host, ...headers } = request.headers;
+  headers['content-length'] = String(request.body.length);
+  let answer: Answer;
+  try {
+    answer = await upstream.dispatcher(url.origin).request({
+      path: url.pathname + url.search,
       method: 'POST',
-      headers: out.headers,
-      body: out.body,
-      signal: abort.signal,
-      headersTimeout: 600_000,
-      bodyTimeout: 600_000,
+      headers,
+      body: request.body,
+      signal,
+      headersTimeout: upstream.timeoutMs,
+      bodyTimeout: upstream.timeoutMs,
     });
   } catch (err) {
-    if (abort.signal.aborted) {
-      ctx.status = 499; // nginx's "client closed request": nobody is left to answer
-      return;
-    }
-    throw upstreamUnavailable(`Upstream "${upstream.name}" is unreachable.`);
+    return failure(upstream.name, upstream.timeoutMs, err);
   }
-  const status = answer.statusCode;
-  ctx.upstreamStatus = status;
-  if (status === 401 || status === 403) {
-    // Our own upstream key was refused: a 401 here would make Claude Code re-run the user's helper for nothing.
+  ctx.upstreamStatus = answer.statusCode;
+  if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
+  let raw: Buffer;
+  try {
+    raw = Buffer.from(await answer.body.arrayBuffer());
+  } catch (err) {
+    return failure(upstream.name, upstream.timeoutMs, err);
+  }
+  const error = parseUpstreamError(upstream.kind, answer.statusCode, answer.headers, raw);
+  const refused = error.status === 401 || error.status === 403;
+  if (refused && !upstream.callerCredentials) {
+    // Our own key was refused: a 401 here would make Claude Code re-run the user's helper for nothing.
     upstream.credentialRejected();
-    await answer.body.dump();
-    throw new GatewayError(502, 'api_error', `Upstream "${upstream.name}" refused the gateway's own credential.`);
+    return new ApiError(502, 'api_error', `Upstream "${upstream.name}" refused the gateway's own credential.`);
+  }
+  return error;
+}
+
+function failure(name: string, timeoutMs: number, err: unknown): ApiError {
+  const code = (err as { code?: string }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new ApiError(504, 'timeout_error', `Upstream "${name}" did not answer within ${timeoutMs} ms.`);
+  }
+  return new ApiError(502, 'api_error', `Upstream "${name}" is unreachable.`);
+}
+
+/** Writes a good answer to the client in its own format. From here on there is no fallback. */
+async function deliver(ctx: RequestContext, target: Target, answer: Answer, signal: AbortSignal): Promise<void> {
+  const canonical = ctx.canonical!;
+  const kind = target.upstream.kind;
+  const plan = planResponse(canonical, kind);
+  const headers: Record<string, string> = { 'content-type': plan.contentType };
+  const requestId = answer.headers['request-id'] ?? answer.headers['x-amzn-requestid'];
+  if (typeof requestId === 'string') headers['request-id'] = requestId;
+  ctx.status = answer.statusCode;
+
+  if (!canonical.stream) {
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(await answer.body.arrayBuffer());
+    } catch (err) {
+      if (signal.aborted) return void (ctx.status = 499);
+      throw failure(target.upstream.name, target.upstream.timeoutMs, err);
+    }
+    const tap = new JsonUsageTap();
+    tap.feed(raw);
+    tap.finish();
+    ctx.usage = tap.usage;
+    ctx.res.writeHead(answer.statusCode, headers);
+    ctx.res.end(translateJsonBody(canonical, kind, raw));
+    return;
   }
 
-  const headers: Record<string, string | string[]> = {};
-  for (const name in answer.headers) {
-    const value = answer.headers[name];
-    if (value !== undefined && !NOT_RETURNED.has(name)) headers[name] = value;
-  }
-  const contentType = String(answer.headers['content-type'] ?? '');
-  const tap = contentType.startsWith('text/event-stream') ? new SseUsageTap() : new JsonUsageTap();
-  ctx.status = status;
+  const tap = new SseUsageTap();
   ctx.usage = tap.usage; // filled in as the answer passes; read when the response closes
-  ctx.res.writeHead(status, headers);
-
-  await new Promise<void>((resolve) => {
-    const source = answer.body;
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      ctx.res.uncork();
-    };
-    source.on('data', (chunk: Buffer) => {
-      tap.feed(chunk);
-      // Held until the end of this tick, so a chunk and the end that follows it leave in one write.
-      if (!corked) {
-        corked = true;
-        ctx.res.cork();
-        process.nextTick(uncork);
-      }
+  const source = answer.body;
+  const translator = createStreamTranslator(plan);
+  let output: Readable = source;
+  let tapOutput = canonical.format !== 'bedrock'; // the client's side is SSE
+  let sideTap: ReturnType<typeof createEventStreamToSse> | undefined;
+  if (translator) {
+    source.once('error', (err) => translator.destroy(err));
+    if (canonical.format === 'bedrock') source.on('data', (chunk: Buffer) => tap.feed(chunk)); // SSE in, events out
+    output = source.pipe(translator);
+  } else if (kind === 'bedrock') {
+    // Event stream in and out: usage is read from a side copy decoded to SSE.
+    sideTap = createEventStreamToSse();
+    sideTap.on('data', (chunk: Buffer) => tap.feed(chunk));
+    sideTap.on('error', () => {});
+    tapOutput = false;
+  }
+  ctx.res.writeHead(answer.statusCode, headers);
+  try {
+    for await (const chunk of output as AsyncIterable<Buffer>) {
+      if (tapOutput) tap.feed(chunk);
+      sideTap?.write(chunk);
       if (!ctx.res.write(chunk)) {
-        source.pause();
-        ctx.res.once('drain', () => source.resume());
+        await new Promise<void>((resolve) => {
+          ctx.res.once('drain', resolve);
+          ctx.res.once('close', resolve);
+        });
+        if (ctx.res.destroyed) break;
       }
-    });
-    source.once('end', () => {
-      if (tap instanceof JsonUsageTap) tap.finish();
-      ctx.res.end();
-      resolve();
-    });
-    source.once('error', () => {
-      if (!abort.signal.aborted) ctx.errorType = 'upstream_stream_error';
-      else ctx.status = 499;
-      ctx.res.destroy();
-      resolve();
-    });
-  });
+    }
+    sideTap?.end();
+    ctx.res.end();
+  } catch (err) {
+    if (signal.aborted || ctx.res.destroyed) return void (ctx.status = 499);
+    // Bytes are out: the failure travels in the stream, in the client's framing.
+    const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
+    ctx.errorType = error.type;
+    ctx.res.end(Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error)));
+  }
 }

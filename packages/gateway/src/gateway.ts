@@ -8,14 +8,26 @@ import { Authenticator } from './auth/authenticate.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
+import {
+  ApiError,
+  anthropicErrorBody,
+  canonicalModelKey,
+  formatOfPath,
+  inferenceProfilesBody,
+  matchInbound,
+  parseInbound,
+  renderError,
+  type ApiFormat,
+  type InboundOptions,
+  type InboundRoute,
+} from '@claude-key/api-formats';
 import { GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
-import { anthropicFormat } from './formats/anthropic.js';
-import type { InboundFormat } from './formats/format.js';
 import { forward } from './forward.js';
 import { RateLimits } from './limits.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { runStages, stage, type Stage } from './pipeline.js';
+import { createRouter } from './routing.js';
 import { allowedModels, globMatch, scopesFor } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
@@ -32,8 +44,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** PostgreSQL schema for the store (tests use a fresh one each run). */
   dbSchema?: string;
-  /** Extra inbound formats (Bedrock, Vertex), tried after Anthropic Messages. */
-  formats?: InboundFormat[];
+  /** Picks among weighted deployments (tests pin it). */
+  random?: () => number;
 }
 
 export interface Gateway {
@@ -57,10 +69,11 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const metrics = createMetrics();
   const authenticator = new Authenticator(config, now);
   authenticator.jwt.preload();
-  const formats = [anthropicFormat, ...(opts.formats ?? [])];
+  const inbound: InboundOptions = config.formats;
 
   const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
   const upstreams = await createUpstreams(config, env);
+  const router = createRouter(config, upstreams.byName, opts.random);
   let redis: Redis | undefined;
   if (config.redis.url) {
     const { Redis: RedisClient } = await import('ioredis');
@@ -77,33 +90,29 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
 
   const stages: Stage[] = [
     stage('authenticate', async (ctx) => {
-      ctx.principal = await authenticator.authenticate(ctx.req.headers);
+      ctx.principal = await authenticate(ctx.req.headers, ctx.format);
     }),
     stage('parse', (ctx) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(ctx.body!.toString('utf8'));
-      } catch {
-        throw invalidRequest('There was an issue with the request body: it is not valid JSON.');
-      }
-      if (!json || typeof json !== 'object' || Array.isArray(json)) throw invalidRequest('The request body must be a JSON object.');
-      ctx.json = json as Record<string, unknown>;
-      ctx.format.read(ctx, { operation: ctx.operation });
+      ctx.canonical = parseInbound(ctx.route, ctx.req.headers, ctx.body!);
+      ctx.stream = ctx.canonical.stream;
+    }),
+    stage('route', (ctx) => {
+      const routing = router.resolve(ctx.canonical!.model, ctx.format);
+      if (!routing) throw notFound(`No upstream serves model "${ctx.canonical!.model}".`);
+      ctx.routing = routing;
+      ctx.model = routing.model;
     }),
     stage('authorize', async (ctx) => {
       const p = ctx.principal!;
-      if (!allowedModels(config, p).some((pattern) => globMatch(pattern, ctx.model!))) {
+      // Policies name models once: the group name or the canonical key both match, whatever spelling the client used.
+      const names = [ctx.model!, canonicalModelKey(ctx.canonical!.model)];
+      if (!allowedModels(config, p).some((pattern) => names.some((name) => globMatch(pattern, name)))) {
         throw permissionError(`Model "${ctx.model}" is not allowed for user "${p.user}" of team "${p.team}".`);
       }
       if (ctx.operation === 'messages') await budgets.check(scopesFor(config, p));
     }),
     stage('limit', (ctx) => (ctx.operation === 'messages' ? limits.check(scopesFor(config, ctx.principal!)) : undefined)),
-    stage('route', (ctx) => {
-      const route = config.routes.find((r) => globMatch(r.model, ctx.model!));
-      if (!route) throw notFound(`No upstream serves model "${ctx.model}".`);
-      ctx.upstream = upstreams.byName.get(route.upstream)!;
-    }),
-    stage('forward', forward),
+    stage('forward', (ctx) => forward(ctx, config.retry)),
   ];
 
   let inFlight = 0;
@@ -127,8 +136,9 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         team: p?.team ?? null,
         credentialId: p?.credentialId ?? null,
         model: ctx.model ?? null,
-        format: `${ctx.format.name}:${ctx.operation}`,
+        format: `${ctx.format}:${ctx.operation}`,
         upstream: ctx.upstream?.name ?? null,
+        deployment: ctx.deployment ?? null,
         status,
         ...usage,
         costUsd: cost,
@@ -138,8 +148,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
       };
       recorder.add(record);
-      metrics.requests.inc({ format: ctx.format.name, upstream: record.upstream ?? '-', status: String(status) });
-      metrics.duration.observe({ format: ctx.format.name, stream: String(!!ctx.stream) }, latencyMs / 1000);
+      metrics.requests.inc({ format: ctx.format, upstream: record.upstream ?? '-', status: String(status) });
+      metrics.duration.observe({ format: ctx.format, stream: String(!!ctx.stream) }, latencyMs / 1000);
       metrics.tokens.inc({ kind: 'input' }, usage.inputTokens);
       metrics.tokens.inc({ kind: 'output' }, usage.outputTokens);
       metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
@@ -152,29 +162,59 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       }
       log.info('request', {
         requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
-        format: record.format, upstream: record.upstream, status, error: ctx.errorType, latencyMs, costUsd: cost,
+        format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
       });
     } catch (err) {
       log.error('accounting failed', { requestId: ctx.id, error: (err as Error).message });
     }
   };
 
+  /** Any refusal as api-formats' ApiError, so it can be rendered in the client's own shape. */
+  const asApiError = (err: unknown, requestId: string): ApiError => {
+    if (err instanceof ApiError) return err;
+    if (err instanceof GatewayError) {
+      const retryAfter = err.headers['retry-after'];
+      return new ApiError(err.status, err.type, err.message, retryAfter ? Number(retryAfter) : undefined);
+    }
+    log.error('unexpected error', { requestId, stage: (err as Error)?.name, error: (err as Error)?.message });
+    return new ApiError(500, 'api_error', 'Internal gateway error.');
+  };
+
+  const writeError = (res: ServerResponse, format: ApiFormat, error: ApiError, extra: Record<string, string> = {}) => {
+    const rendered = renderError(format, error);
+    res.writeHead(rendered.status, { ...rendered.headers, ...extra });
+    res.end(rendered.body);
+  };
+
   const sendError = (ctx: RequestContext, err: unknown) => {
-    const error = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
-    if (!(err instanceof GatewayError)) log.error('unexpected error', { requestId: ctx.id, stage: (err as Error)?.name, error: (err as Error)?.message });
+    const error = asApiError(err, ctx.id);
     ctx.status = error.status;
     ctx.errorType = error.type;
     if (ctx.res.headersSent) return void ctx.res.destroy();
-    const body = ctx.format.errorBody(error);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-claude-key-request-id': ctx.id, ...error.headers };
+    const extra: Record<string, string> = { 'x-claude-key-request-id': ctx.id, ...(err instanceof GatewayError ? err.headers : {}) };
     // After a refused oversized upload the rest of the body is not read, so the connection cannot be reused.
-    if (error.status === 413) headers.connection = 'close';
-    ctx.res.writeHead(error.status, headers);
-    ctx.res.end(body);
+    if (error.status === 413) extra.connection = 'close';
+    writeError(ctx.res, ctx.format, error, extra);
   };
 
-  const handleApi = (req: IncomingMessage, res: ServerResponse, format: InboundFormat, operation: RequestContext['operation']) => {
-    const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format, operation };
+  /** Vertex callers may carry their own Google token in Authorization: then the gateway key is elsewhere. */
+  const authenticate = (headers: IncomingMessage['headers'], format: ApiFormat) =>
+    authenticator.authenticate(headers, format === 'vertex' ? (config.auth.vertexHeaders ?? config.auth.headers) : config.auth.headers);
+
+  /** Bedrock's ListInferenceProfiles, which Claude Code calls at start-up: answered from the routing table. */
+  const handleProfiles = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+    authenticate(req.headers, 'bedrock').then(
+      () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(inferenceProfilesBody(router.inferenceProfiles, query, { region: config.formats.region }));
+      },
+      (err) => writeError(res, 'bedrock', asApiError(err, '-')),
+    );
+  };
+
+  const handleApi = (req: IncomingMessage, res: ServerResponse, route: Extract<InboundRoute, { kind: 'model' }>) => {
+    const operation = route.countTokens ? 'count_tokens' : 'messages';
+    const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format: route.format, operation, route };
     inFlight++;
     res.setHeader('x-claude-key-request-id', ctx.id);
     res.once('close', () => {
@@ -197,7 +237,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const errorOut = (err: unknown) => {
       const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
-      res.writeHead(e.status, { 'content-type': 'application/json', ...e.headers }).end(anthropicFormat.errorBody(e));
+      res.writeHead(e.status, { 'content-type': 'application/json', ...e.headers }).end(anthropicErrorBody(new ApiError(e.status, e.type, e.message)));
     };
     try {
       const principal = await authenticator.authenticate(req.headers);
@@ -218,10 +258,15 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-    for (const format of formats) {
-      const route = format.match(method, pathname);
-      if (route) return handleApi(req, res, format, route.operation);
+    let route: InboundRoute | undefined;
+    try {
+      route = matchInbound(method, url, inbound);
+    } catch (err) {
+      // A known path with the wrong method: refused in the shape of the client it belongs to.
+      return writeError(res, formatOfPath(url, inbound), asApiError(err, '-'));
     }
+    if (route?.kind === 'model') return handleApi(req, res, route);
+    if (route?.kind === 'inference-profiles') return handleProfiles(req, res, route.query);
     if (pathname === '/' && (method === 'HEAD' || method === 'GET')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(method === 'GET' ? 'claude-key-gateway\n' : undefined);
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {
@@ -235,7 +280,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
     }
     if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));
-    res.writeHead(404, { 'content-type': 'application/json' }).end(anthropicFormat.errorBody(notFound(`${method} ${pathname} is not served by this gateway.`)));
+    writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 
   let server: Server | undefined;

@@ -50,8 +50,9 @@ export class Authenticator {
     this.revoked = new Set(config.auth.revoked.flatMap((id) => [id, `jti:${id}`, `key:${id}`]));
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<Principal> {
-    const token = extractCredential(headers, this.config.auth.headers);
+  /** `names` overrides auth.headers (Vertex requests may read Proxy-Authorization only). */
+  async authenticate(headers: IncomingHttpHeaders, names: readonly CredentialHeader[] = this.config.auth.headers): Promise<Principal> {
+    const token = extractCredential(headers, names);
     const principal = looksLikeJwt(token) ? await this.jwt.verify(token) : this.apiKeys.verify(token);
     if (this.revoked.has(principal.credentialId)) throw authenticationError('Credential has been revoked.');
     return principal;

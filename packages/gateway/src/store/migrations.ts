@@ -26,6 +26,11 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
       `CREATE TABLE audit_head (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    // Which deployment (`upstream/model`) served the answer, after any fallback.
+    sql: [`ALTER TABLE usage_records ADD COLUMN deployment text`],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.

@@ -11,6 +11,8 @@ export interface RequestRecord {
   model: string | null;
   format: string;
   upstream: string | null;
+  /** `upstream/model` of the deployment that served the answer (after any fallback). */
+  deployment?: string | null;
   status: number;
   inputTokens: number;
   outputTokens: number;

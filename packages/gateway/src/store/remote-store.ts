@@ -1,6 +1,7 @@
 // The gateway's handle on its store: the same calls as Store, answered by a worker thread.
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { UnreachableError } from '@claude-key/core';
 import type { RequestRecord } from './record.js';
 import type { ReportKey, ReportRow } from './store.js';
 
@@ -51,7 +52,7 @@ export class RemoteStore {
     });
     if (!first.ready) {
       await worker.terminate();
-      throw new Error(`cannot open the store: ${first.error}`);
+      throw new UnreachableError(`cannot open the store: ${first.error}`, { hint: 'check store.url / DATABASE_URL or store.path' });
     }
     return new RemoteStore(worker, first.kind!);
   }

@@ -126,13 +126,13 @@ function placeholders(rows: number, columns: number): string {
 
 async function insertUsage(tx: SqlClient, records: readonly RequestRecord[]): Promise<void> {
   const params = records.flatMap((r) => [
-    r.requestId, r.time, r.user, r.team, r.credentialId, r.model, r.format, r.upstream, r.status,
+    r.requestId, r.time, r.user, r.team, r.credentialId, r.model, r.format, r.upstream, r.deployment ?? null, r.status,
     r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd, r.latencyMs,
   ]);
   await tx.query(
-    `INSERT INTO usage_records (request_id, ts, user_id, team_id, credential_id, model, format, upstream, status,
+    `INSERT INTO usage_records (request_id, ts, user_id, team_id, credential_id, model, format, upstream, deployment, status,
        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms)
-     VALUES ${placeholders(records.length, 15)} ON CONFLICT (request_id) DO NOTHING`,
+     VALUES ${placeholders(records.length, 16)} ON CONFLICT (request_id) DO NOTHING`,
     params,
   );
 }

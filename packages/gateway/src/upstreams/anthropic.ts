@@ -1,25 +1,30 @@
-// The Anthropic API (or any Messages-compatible server) as an upstream, authenticated with the gateway's own key.
+// The Anthropic API (or any Messages-compatible server, such as the mock) as an upstream, with the gateway's own key.
 import type { SecretSource } from './secret.js';
-import { pool, type OutboundRequest, type Upstream } from './upstream.js';
+import { pools, type Upstream } from './upstream.js';
 
-export function anthropicUpstream(name: string, url: string, key: SecretSource, kind = 'anthropic', extraClose?: () => Promise<void>): Upstream {
-  const origin = new URL(url).origin;
-  const basePath = new URL(url).pathname.replace(/\/$/, '');
-  const dispatcher = pool(origin);
+export function anthropicUpstream(
+  name: string,
+  url: string,
+  key: SecretSource,
+  opts: { kind?: 'anthropic' | 'mock'; timeoutMs: number; extraClose?: () => Promise<void> },
+): Upstream {
+  const baseUrl = url.replace(/\/$/, '');
+  const pool = pools();
   return {
     name,
-    kind,
-    origin,
-    dispatcher,
-    async prepare(request: OutboundRequest) {
+    kind: opts.kind ?? 'anthropic',
+    timeoutMs: opts.timeoutMs,
+    callerCredentials: false,
+    deployment: (model) => ({ kind: opts.kind ?? 'anthropic', baseUrl, model }),
+    async authorize(request) {
       request.headers['x-api-key'] = await key.get();
-      request.path = basePath + request.path;
       return request;
     },
+    dispatcher: pool.get,
     credentialRejected: () => key.invalidate(),
     async close() {
-      await dispatcher.close();
-      await extraClose?.();
+      await pool.close();
+      await opts.extraClose?.();
     },
   };
 }
