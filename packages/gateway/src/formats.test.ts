@@ -20,7 +20,7 @@ describe('Bedrock and Vertex clients through the gateway', () => {
 
   before(async () => {
     t = await startTestGateway({
-      models: [{ name: 'claude-sonnet-4-5', aliases: [ANTHROPIC_NAME], deployments: [{ upstream: 'mock', model: ANTHROPIC_NAME }] }],
+      models: [{ name: 'claude-sonnet-4-5', aliases: [ANTHROPIC_NAME, BEDROCK_ID], deployments: [{ upstream: 'mock', model: ANTHROPIC_NAME }] }],
       policies: { teams: { restricted: { models: ['claude-haiku-*'] } } },
     });
     token = await t.issuer.sign({ sub: 'alice', team: 'eng' });
@@ -57,14 +57,9 @@ describe('Bedrock and Vertex clients through the gateway', () => {
   };
   const ask = { max_tokens: 32, messages: [{ role: 'user' as const, content: 'Say hello' }] };
 
-  async function lastRecord(): Promise<Record<string, unknown>> {
-    await t.gateway.recorder.flush();
-    const { rows } = await t.gateway.store.query<Record<string, unknown>>('SELECT * FROM usage_records ORDER BY ts DESC, request_id DESC');
-    return rows.find((r) => r.status !== null)!;
-  }
   async function recordFor(format: string): Promise<Record<string, unknown>> {
     await t.gateway.recorder.flush();
-    const { rows } = await t.gateway.store.query<Record<string, unknown>>('SELECT * FROM usage_records WHERE format = $1', [format]);
+    const rows = await t.gateway.store.query<Record<string, unknown>>('SELECT * FROM usage_records WHERE format = $1', [format]);
     return rows.at(-1)!;
   }
 
@@ -119,7 +114,7 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     const client = new Anthropic({ baseURL: `${t.url}/anthropic`, apiKey: token, maxRetries: 0 });
     const message = await client.messages.create({ model: ANTHROPIC_NAME, ...ask });
     assert.equal((message.content[0] as { text: string }).text, MOCK_REPLY);
-    assert.equal((await lastRecord()).format, 'anthropic:messages');
+    assert.equal((await recordFor('anthropic:messages')).deployment, `mock/${ANTHROPIC_NAME}`);
   });
 
   it('a bad gateway credential is 401 in every format, in that format\'s shape', async () => {
@@ -149,8 +144,8 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     const body = (await r.json()) as { inferenceProfileSummaries: { inferenceProfileId: string }[] };
     assert.deepEqual(
       body.inferenceProfileSummaries.map((p) => p.inferenceProfileId),
-      [],
-      'no Bedrock spelling is configured in this table',
+      [BEDROCK_ID],
+      'the Bedrock spellings in the routing table',
     );
     const refused = await fetch(`${t.url}/bedrock/inference-profiles`);
     assert.equal(refused.status, 401);

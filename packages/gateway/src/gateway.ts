@@ -198,8 +198,16 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   };
 
   /** Vertex callers may carry their own Google token in Authorization: then the gateway key is elsewhere. */
-  const authenticate = (headers: IncomingMessage['headers'], format: ApiFormat) =>
-    authenticator.authenticate(headers, format === 'vertex' ? (config.auth.vertexHeaders ?? config.auth.headers) : config.auth.headers);
+  const authenticate = (headers: IncomingMessage['headers'], format: ApiFormat) => {
+    if (format === 'vertex') return authenticator.authenticate(headers, config.auth.vertexHeaders ?? config.auth.headers);
+    // An AWS SDK signs with its own (placeholder) keys; that SigV4 Authorization is not a gateway
+    // credential, so the caller's token is looked for in the other configured headers.
+    if (format === 'bedrock' && /^AWS4-HMAC-SHA256 /.test(String(headers.authorization ?? ''))) {
+      const names = config.auth.headers.filter((name) => name !== 'authorization');
+      return authenticator.authenticate(headers, names.length ? names : config.auth.headers);
+    }
+    return authenticator.authenticate(headers, config.auth.headers);
+  };
 
   /** Bedrock's ListInferenceProfiles, which Claude Code calls at start-up: answered from the routing table. */
   const handleProfiles = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
