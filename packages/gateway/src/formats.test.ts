@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicBedrock } from '@anthropic-ai/bedrock-sdk';
-import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
-import { BedrockRuntimeClient, InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { bedrockRuntimeClient, vertexClient } from './test-support/clients.js';
 import { startTestGateway, type TestGateway } from './test-support/gateway.js';
 import { MOCK_REPLY } from './upstreams/mock.js';
 
@@ -29,32 +28,8 @@ describe('Bedrock and Vertex clients through the gateway', () => {
 
   const bedrockSdk = (key = token) =>
     new AnthropicBedrock({ baseURL: `${t.url}/bedrock`, awsRegion: 'us-east-1', skipAuth: true, maxRetries: 0, defaultHeaders: { authorization: `Bearer ${key}` } });
-  const vertexSdk = (key = token) =>
-    new AnthropicVertex({
-      baseURL: `${t.url}/vertex_ai/v1`,
-      region: 'us-east5',
-      projectId: 'proj-1',
-      maxRetries: 0,
-      authClient: { getRequestHeaders: async () => new Headers({ authorization: `Bearer ${key}` }) } as never,
-    });
-  const awsClient = (key = token) => {
-    const client = new BedrockRuntimeClient({
-      region: 'us-east-1',
-      endpoint: `${t.url}/bedrock`,
-      credentials: { accessKeyId: 'AKIDCLIENT', secretAccessKey: 'client-secret' },
-      requestHandler: new NodeHttpHandler(), // the default would try HTTP/2
-      maxAttempts: 1,
-    });
-    // Claude Code sends the helper's token alongside (it skips SigV4 with CLAUDE_CODE_SKIP_BEDROCK_AUTH).
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        (args.request as { headers: Record<string, string> }).headers['x-api-key'] = key;
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'gatewayKey' },
-    );
-    return client;
-  };
+  const vertexSdk = (key = token) => vertexClient(t.url, key);
+  const awsClient = (key = token) => bedrockRuntimeClient(t.url, key);
   const ask = { max_tokens: 32, messages: [{ role: 'user' as const, content: 'Say hello' }] };
 
   async function recordFor(format: string): Promise<Record<string, unknown>> {
