@@ -1,0 +1,105 @@
+// The real Claude Code CLI (2.1.328) in all three modes (Anthropic, Bedrock, Vertex) through claude-key-gateway to
+// the mock upstream, with `claude-key jwt` as apiKeyHelper: each answers and its usage is the helper's user.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
+import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
+
+const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
+const CLAUDE_KEY = join(REPO_ROOT, 'packages/cli/dist/claude-key.cjs');
+const HELPER = `${process.execPath} ${CLAUDE_KEY} jwt --aud claude-gateway --team platform --sub alice`;
+
+describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through claude-key-gateway', { timeout: 300_000 }, () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let gateway: GatewayProcess;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ck-formats-'));
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.claude'), { recursive: true });
+    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: HELPER }));
+    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    env = { PATH: process.env.PATH, HOME: home, CLAUDE_KEY_CONFIG_DIR: join(dir, 'config'), CLAUDE_KEY_CACHE_DIR: join(dir, 'cache') };
+    writeFileSync(join(dir, 'jwks.json'), execFileSync(process.execPath, [CLAUDE_KEY, 'jwt', 'keygen'], { env, encoding: 'utf8' }));
+    const config = writeConfig(dir, {
+      listen: { host: '127.0.0.1', port: 0 },
+      store: { path: join(dir, 'data'), flushIntervalMs: 50 },
+      auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile: join(dir, 'jwks.json') }] },
+      models: [
+        {
+          name: 'claude-sonnet-4-5',
+          aliases: ['claude-sonnet-4-5-20250929', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+          deployments: [{ upstream: 'mock', model: 'claude-sonnet-4-5-20250929' }],
+        },
+      ],
+      routes: [{ model: 'claude-*', upstream: 'mock' }],
+    });
+    gateway = await startGatewayProcess(config);
+  });
+  after(async () => {
+    await gateway?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const requestLogs = () =>
+    gateway
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l) as { user: string | null; team: string | null; format: string; status: number; deployment: string | null });
+
+  async function claudeP(modeEnv: Record<string, string>) {
+    const child = spawn(CLAUDE, ['-p', 'Say hello'], {
+      env: { ...env, ...modeEnv, CI: 'true', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    assert.equal(code, 0, `claude exited ${code}: ${stderr}`);
+    return stdout.trim();
+  }
+
+  const servedFor = (format: string) => requestLogs().filter((l) => l.format === `${format}:messages` && l.status === 200);
+
+  it('Anthropic mode (ANTHROPIC_BASE_URL)', async () => {
+    assert.equal(await claudeP({ ANTHROPIC_BASE_URL: gateway.url }), MOCK_REPLY);
+    const served = servedFor('anthropic');
+    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform' && l.deployment?.startsWith('mock/')), JSON.stringify(served));
+  });
+
+  it('Bedrock mode (CLAUDE_CODE_USE_BEDROCK, event-stream answers translated from the SSE upstream)', async () => {
+    const out = await claudeP({
+      CLAUDE_CODE_USE_BEDROCK: '1',
+      CLAUDE_CODE_SKIP_BEDROCK_AUTH: '1',
+      ANTHROPIC_BEDROCK_BASE_URL: `${gateway.url}/bedrock`,
+      AWS_REGION: 'us-east-1',
+    });
+    assert.equal(out, MOCK_REPLY);
+    const served = servedFor('bedrock');
+    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(requestLogs()));
+  });
+
+  it('Vertex mode (CLAUDE_CODE_USE_VERTEX, rawPredict)', async () => {
+    const out = await claudeP({
+      CLAUDE_CODE_USE_VERTEX: '1',
+      CLAUDE_CODE_SKIP_VERTEX_AUTH: '1',
+      ANTHROPIC_VERTEX_BASE_URL: `${gateway.url}/vertex_ai/v1`,
+      ANTHROPIC_VERTEX_PROJECT_ID: 'p',
+      CLOUD_ML_REGION: 'us-east5',
+    });
+    assert.equal(out, MOCK_REPLY);
+    const served = servedFor('vertex');
+    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(requestLogs()));
+  });
+});
