@@ -61,3 +61,17 @@ describe('routing', () => {
     assert.throws(() => parseConfig({ upstreams: { v: { type: 'vertex', project: 'p', region: 'r', credentials: 'mine' } } }), /upstreams\.v\.credentials/);
   });
 });
+
+describe('README', () => {
+  it('accepts the upstreams and model groups example as written', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const yaml = /### Upstreams and model groups[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const config = parseConfig(parse(yaml));
+    const upstreams = new Map(Object.entries(config.upstreams).map(([name, u]) => [name, fake(name, u.type)]));
+    const router = createRouter(config, upstreams, () => 0);
+    assert.equal(router.resolve('claude-sonnet-4-5@20250929', 'vertex')!.targets.map((t) => t.name).join(' '),
+      'bedrock-east/us.anthropic.claude-sonnet-4-5-20250929-v1:0 vertex/claude-sonnet-4-5@20250929 anthropic/claude-sonnet-4-5-20250929');
+  });
+});
