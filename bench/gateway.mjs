@@ -2,6 +2,7 @@
 //
 //   node --conditions=source --import tsx bench/gateway.mjs [--seconds 10] [--rate 500]
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
+//   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
 //  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
@@ -152,26 +153,34 @@ async function jwtVerifyRate() {
   return out;
 }
 
-async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-'));
-  const [mockPort, gwPort, pkPort] = [await freePort(), await freePort(), await freePort()];
+/** Starts the standalone mock and writes a gateway config (ES256 issuer, mock upstream) plus `extra` YAML lines. */
+async function mockAndGatewayConfig(dir, extra = []) {
+  const mockPort = await freePort();
   const mockUrl = `http://127.0.0.1:${mockPort}`;
   start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'mock', '--port', String(mockPort)]);
-
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }] }));
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ sub: 'bench-user', team: 'bench', jti: 'bench-1' }).setProtectedHeader({ alg: 'ES256', kid: 'bench' }).setIssuer('https://bench').setAudience('claude-key-gateway').setIssuedAt(now).setExpirationTime(now + 7200).sign(privateKey);
+  const configFile = join(dir, 'gateway.yaml');
   writeFileSync(
-    join(dir, 'gateway.yaml'),
+    configFile,
     [
       'listen: { host: 127.0.0.1 }',
       `upstreams: { mock: { type: mock, url: "${mockUrl}" } }`,
       `auth: { issuers: [ { issuer: "https://bench", audience: claude-key-gateway, jwksFile: ./jwks.json, algorithms: [ES256] } ] }`,
       `store: { path: ./data, flushIntervalMs: ${arg('flush-ms', 250)} }`,
       'log: { level: info }',
+      ...extra,
     ].join('\n'),
   );
+  return { mockUrl, token, configFile };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-'));
+  const [gwPort, pkPort] = [await freePort(), await freePort()];
+  const { mockUrl, token } = await mockAndGatewayConfig(dir);
   const gatewayFlags = process.env.GATEWAY_NODE_FLAGS ? process.env.GATEWAY_NODE_FLAGS.split(' ') : [];
   start([...gatewayFlags, '--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--port', String(gwPort)]);
   const portkey = requireGw.resolve('@portkey-ai/gateway/package.json').replace('package.json', 'build/start-server.js');
@@ -236,8 +245,70 @@ async function mainJwt() {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Bedrock and Vertex clients (and Anthropic) through the gateway to the same mock, each against direct. */
+async function mainFormats() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-formats-'));
+  const gwPort = await freePort();
+  const { mockUrl, token } = await mockAndGatewayConfig(dir, [
+    'models:',
+    '  - name: claude-sonnet-4-5',
+    '    aliases: [claude-sonnet-4-5-20250929, us.anthropic.claude-sonnet-4-5-20250929-v1:0]',
+    '    deployments: [ { upstream: mock, model: claude-sonnet-4-5-20250929 } ]',
+  ]);
+  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--port', String(gwPort)]);
+  await Promise.all([waitUp(mockUrl), waitUp(`http://127.0.0.1:${gwPort}/healthz`)]);
+
+  const gw = `http://127.0.0.1:${gwPort}`;
+  const auth = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const ask = { max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] };
+  const bedrockModel = `${gw}/bedrock/model/${encodeURIComponent('us.anthropic.claude-sonnet-4-5-20250929-v1:0')}`;
+  const vertexModel = `${gw}/vertex_ai/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929`;
+  const bedrockBody = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', ...ask });
+  const vertexBody = (stream) => JSON.stringify({ anthropic_version: 'vertex-2023-10-16', ...ask, ...(stream ? { stream: true } : {}) });
+  const direct = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'bench' };
+  const cases = [
+    { mode: 'JSON', target: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: direct, body: smallBody },
+    { mode: 'JSON', target: 'Anthropic /v1/messages', url: `${gw}/v1/messages`, headers: { ...auth, 'anthropic-version': '2023-06-01' }, body: smallBody },
+    { mode: 'JSON', target: 'Bedrock invoke', url: `${bedrockModel}/invoke`, headers: auth, body: bedrockBody },
+    { mode: 'JSON', target: 'Vertex rawPredict', url: `${vertexModel}:rawPredict`, headers: auth, body: vertexBody(false) },
+    { mode: 'stream', target: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: direct, body: withStream(smallBody) },
+    { mode: 'stream', target: 'Anthropic /v1/messages (SSE)', url: `${gw}/v1/messages`, headers: { ...auth, 'anthropic-version': '2023-06-01' }, body: withStream(smallBody) },
+    { mode: 'stream', target: 'Bedrock invoke-with-response-stream (SSE -> event stream)', url: `${bedrockModel}/invoke-with-response-stream`, headers: auth, body: bedrockBody },
+    { mode: 'stream', target: 'Vertex streamRawPredict (SSE)', url: `${vertexModel}:streamRawPredict`, headers: auth, body: vertexBody(true) },
+  ];
+  // Every latency run before any throughput run: a throughput run leaves tens of thousands of
+  // usage records for the store to write, which would otherwise compete with the next latency run.
+  const rows = [];
+  for (const c of cases) {
+    await latencyAtRate(c.url, c.headers, c.body, 200, 1); // warm-up: JIT, keep-alive pools
+    const lat = await latencyAtRate(c.url, c.headers, c.body, RATE, SECONDS);
+    rows.push({ ...c, lat });
+    process.stderr.write(`${c.mode} ${c.target}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms, errors ${lat.errors}\n`);
+  }
+  for (const r of rows) {
+    r.thr = await throughput(r.url, r.headers, r.body, SECONDS);
+    process.stderr.write(`${r.mode} ${r.target}: ${r.thr.rps.toFixed(0)} req/s, non-2xx ${r.thr.non2xx}\n`);
+  }
+  const base = (mode) => rows.find((r) => r.mode === mode && r.target === 'direct (mock)').lat;
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
+    `Latency: open loop at ${RATE} req/s for ${SECONDS} s, request sent to last byte read. Throughput: autocannon, 50 connections, ${SECONDS} s.`,
+    '',
+    '| mode | inbound format | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | throughput req/s | non-2xx |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const d = base(r.mode);
+      const added = r.target === 'direct (mock)' ? ['-', '-'] : [(r.lat.p50 - d.p50).toFixed(3), (r.lat.p99 - d.p99).toFixed(3)];
+      return `| ${r.mode} | ${r.target} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${added[0]} | ${added[1]} | ${r.lat.errors} | ${r.thr.rps.toFixed(0)} | ${r.thr.non2xx} |`;
+    }),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 try {
-  if (process.argv.includes('--jwt')) await mainJwt();
+  if (process.argv.includes('--formats')) await mainFormats();
+  else if (process.argv.includes('--jwt')) await mainJwt();
   else await main();
 } finally {
   for (const c of children) c.kill('SIGTERM');

@@ -191,25 +191,40 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
     tapOutput = false;
   }
   ctx.res.writeHead(answer.statusCode, headers);
-  try {
-    for await (const chunk of output as AsyncIterable<Buffer>) {
+  await new Promise<void>((resolve) => {
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      ctx.res.uncork();
+    };
+    output.on('data', (chunk: Buffer) => {
       if (tapOutput) tap.feed(chunk);
       sideTap?.write(chunk);
-      if (!ctx.res.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          ctx.res.once('drain', resolve);
-          ctx.res.once('close', resolve);
-        });
-        if (ctx.res.destroyed) break;
+      // Held until the end of this tick, so a chunk and the end that follows it leave in one write.
+      if (!corked) {
+        corked = true;
+        ctx.res.cork();
+        process.nextTick(uncork);
       }
-    }
-    sideTap?.end();
-    ctx.res.end();
-  } catch (err) {
-    if (signal.aborted || ctx.res.destroyed) return void (ctx.status = 499);
-    // Bytes are out: the failure travels in the stream, in the client's framing.
-    const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
-    ctx.errorType = error.type;
-    ctx.res.end(Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error)));
-  }
+      if (!ctx.res.write(chunk)) {
+        output.pause();
+        ctx.res.once('drain', () => output.resume());
+      }
+    });
+    output.once('end', () => {
+      sideTap?.end();
+      ctx.res.end();
+      resolve();
+    });
+    output.once('error', (err) => {
+      if (signal.aborted || ctx.res.destroyed) ctx.status = 499;
+      else {
+        // Bytes are out: the failure travels in the stream, in the client's framing.
+        const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
+        ctx.errorType = error.type;
+        ctx.res.end(Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error)));
+      }
+      resolve();
+    });
+  });
 }
