@@ -53,6 +53,8 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     assert.equal(row.model, 'claude-sonnet-4-5');
     assert.equal(row.deployment, `mock/${ANTHROPIC_NAME}`);
     assert.ok(Number(row.input_tokens) > 0 && Number(row.output_tokens) > 0, 'usage read from the translated stream');
+    const audit = await t.gateway.store.query<{ body: string }>('SELECT body FROM audit_log');
+    assert.ok(audit.some((r) => JSON.parse(r.body).requestId === row.request_id && JSON.parse(r.body).deployment === `mock/${ANTHROPIC_NAME}`), 'the audit record names the deployment');
   });
 
   it('@aws-sdk/client-bedrock-runtime: InvokeModel and InvokeModelWithResponseStream (SSE translated to an AWS event stream)', async () => {

@@ -22,6 +22,7 @@ import {
   translateJsonBody,
   type UpstreamRequest,
 } from '@claude-key/api-formats';
+import { ClaudeKeyError } from '@claude-key/core';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './context.js';
 import type { Target } from './routing.js';
@@ -100,7 +101,9 @@ async function send(ctx: RequestContext, target: Target, signal: AbortSignal): P
   } catch (err) {
     if (err instanceof ApiError) return err;
     // The gateway's own cloud credentials are missing or refused: our problem, never a 401 to the caller.
-    return new ApiError(502, 'api_error', `Upstream "${upstream.name}": the gateway's credentials are unavailable (${(err as Error).message}).`);
+    // Only claude-key's own one-line messages are shown; they never carry a secret.
+    const reason = err instanceof ClaudeKeyError ? ` (${err.message})` : '';
+    return new ApiError(502, 'api_error', `Upstream "${upstream.name}": the gateway's own credentials are unavailable${reason}.`);
   }
   const url = new URL(request.url);
   const { host: _host, ...headers } = request.headers;

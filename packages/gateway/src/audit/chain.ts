@@ -19,7 +19,7 @@ export function chainHash(seq: number, prevHash: string, body: string): string {
 export function auditBody(r: RequestRecord): string {
   return JSON.stringify({
     time: r.time, requestId: r.requestId, user: r.user, team: r.team, credentialId: r.credentialId,
-    model: r.model, format: r.format, upstream: r.upstream, status: r.status,
+    model: r.model, format: r.format, upstream: r.upstream, deployment: r.deployment ?? null, status: r.status,
     inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheWriteTokens: r.cacheWriteTokens,
     costUsd: r.costUsd, latencyMs: r.latencyMs, clientAddress: r.clientAddress, userAgent: r.userAgent,
     ...(r.content !== undefined ? { content: r.content } : {}),
