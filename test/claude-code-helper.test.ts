@@ -6,14 +6,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startMockUpstream, MOCK_REPLY, type MockUpstream } from '../packages/gateway/src/upstreams/mock.js';
+import { CLAUDE_VERSION, REPO, claudeHome, claudeP as runClaudeP } from './support/claude-code.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLAUDE = join(ROOT, 'node_modules/.bin/claude');
-const CLAUDE_VERSION = '2.1.328';
-const CLAUDE_KEY = join(ROOT, 'packages/cli/dist/claude-key.cjs');
+const CLAUDE_KEY = join(REPO, 'packages/cli/dist/claude-key.cjs');
 
 interface Seen {
   method: string;
@@ -70,9 +68,9 @@ describe(`Claude Code ${CLAUDE_VERSION} with claude-key as apiKeyHelper`, () => 
   });
 
   /** A HOME whose apiKeyHelper is claude-key exec over a script that mints a new token per run. */
-  function claudeHome(name: string): { home: string; minted: () => string[] } {
+  function mintingHome(name: string): { home: string; minted: () => string[] } {
     const home = join(dir, name);
-    mkdirSync(join(home, '.claude'), { recursive: true });
+    mkdirSync(home, { recursive: true });
     const log = join(home, 'minted');
     writeFileSync(
       join(home, 'mint.sh'),
@@ -80,38 +78,21 @@ describe(`Claude Code ${CLAUDE_VERSION} with claude-key as apiKeyHelper`, () => 
       { mode: 0o755 },
     );
     const helper = `${process.execPath} ${CLAUDE_KEY} exec -- ${join(home, 'mint.sh')}`;
-    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: helper }));
-    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    claudeHome(home, { apiKeyHelper: helper });
     return { home, minted: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
   }
 
-  async function claudeP(home: string, baseUrl: string, prompt: string) {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: home,
+  const claudeP = (home: string, baseUrl: string, prompt: string) =>
+    runClaudeP(home, prompt, {
       ANTHROPIC_BASE_URL: baseUrl,
       CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '600000',
       CLAUDE_KEY_CACHE_DIR: join(home, 'ck-cache'),
-      CI: 'true',
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    };
-    const child = spawn(CLAUDE, ['-p', prompt], { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
-    return { code: code as number, stdout, stderr };
-  }
+    });
 
   it('sends the helper token as both Authorization: Bearer and X-Api-Key', async () => {
     const front = await startFront(mock, new Set());
     try {
-      const { home, minted } = claudeHome('both-headers');
+      const { home, minted } = mintingHome('both-headers');
       const r = await claudeP(home, front.url, 'Say hello');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(MOCK_REPLY.slice(0, 20)));
@@ -132,7 +113,7 @@ describe(`Claude Code ${CLAUDE_VERSION} with claude-key as apiKeyHelper`, () => 
     const refused = new Set<string>();
     const front = await startFront(mock, refused);
     try {
-      const { home, minted } = claudeHome('refusal');
+      const { home, minted } = mintingHome('refusal');
       // Warm the cache from outside Claude Code, then refuse exactly that token.
       const warm = spawn(process.execPath, [CLAUDE_KEY, 'exec', '--', join(home, 'mint.sh')], {
         env: { ...process.env, HOME: home, CLAUDE_KEY_CACHE_DIR: join(home, 'ck-cache'), CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '600000' },

@@ -1,15 +1,14 @@
 // The product chain with real parts: claude-key jwt keygen -> claude-key-gateway -> Claude Code (2.1.328) with claude-key jwt as apiKeyHelper.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, runCli, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
 import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
+import { claudeHome, claudeP as runClaudeP } from './support/claude-code.js';
 
-const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
 const CLAUDE_KEY = join(REPO_ROOT, 'packages/cli/dist/claude-key.cjs');
 const HELPER = `${process.execPath} ${CLAUDE_KEY} jwt --aud claude-gateway --team platform --sub alice`;
 
@@ -36,10 +35,7 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ck-chain-'));
-    const home = join(dir, 'home');
-    mkdirSync(join(home, '.claude'), { recursive: true });
-    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: HELPER, env: { CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '900000' } }));
-    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    const home = claudeHome(join(dir, 'home'), { apiKeyHelper: HELPER, env: { CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '900000' } });
     env = { PATH: process.env.PATH, HOME: home, CLAUDE_KEY_CONFIG_DIR: join(dir, 'config'), CLAUDE_KEY_CACHE_DIR: join(dir, 'cache') };
     writeFileSync(join(dir, 'jwks.json'), claudeKey('jwt', 'keygen'));
     configFile = gatewayConfig([]);
@@ -50,20 +46,8 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function claudeP(prompt: string) {
-    const child = spawn(CLAUDE, ['-p', prompt], {
-      env: { ...env, ANTHROPIC_BASE_URL: gateway.url, CI: 'true', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
-    return { code: code as number, stdout, stderr };
-  }
+  const claudeP = (prompt: string) =>
+    runClaudeP(env.HOME!, prompt, { ...env, ANTHROPIC_BASE_URL: gateway.url });
 
   it('claude -p answers through the gateway, attributed to the JWT user and team', async () => {
     const r = await claudeP('Say hello');

@@ -1,17 +1,14 @@
 // The real Claude Code CLI (2.1.328) through claude-key-gateway to the mock upstream, with an apiKeyHelper printing JWTs.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestIssuer, privateJwk, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from '../packages/gateway/src/test-support/keys.js';
 import { REPO_ROOT, runCli, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
 import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
+import { CLAUDE_VERSION, claudeHome as writeClaudeHome, claudeP as runClaudeP } from './support/claude-code.js';
 
-const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
-const CLAUDE_VERSION = '2.1.328';
 const JOSE = join(REPO_ROOT, 'packages/gateway/node_modules/jose/dist/webapi/index.js');
 
 describe(`Claude Code ${CLAUDE_VERSION} through the gateway`, { timeout: 180_000 }, () => {
@@ -41,7 +38,6 @@ describe(`Claude Code ${CLAUDE_VERSION} through the gateway`, { timeout: 180_000
    */
   async function claudeHome(user: string, team: string, firstExpired: boolean): Promise<string> {
     const home = mkdtempSync(join(dir, 'home-'));
-    mkdirSync(join(home, '.claude'));
     writeFileSync(join(home, 'key.json'), JSON.stringify(await privateJwk(issuer)), { mode: 0o600 });
     writeFileSync(
       join(home, 'helper.mjs'),
@@ -56,30 +52,12 @@ const token = await new SignJWT({ iss: ${JSON.stringify(TEST_ISSUER)}, aud: ${JS
 process.stdout.write(token);
 `,
     );
-    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: `${process.execPath} ${join(home, 'helper.mjs')}` }));
-    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
-    return home;
+    return writeClaudeHome(home, { apiKeyHelper: `${process.execPath} ${join(home, 'helper.mjs')}` });
   }
 
   async function claudeP(home: string, prompt: string) {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: home,
-      ANTHROPIC_BASE_URL: gateway.url,
-      CI: 'true',
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    };
-    const child = spawn(CLAUDE, ['-p', prompt], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
-    return { code, stdout, stderr, helperCalls: readFileSync(join(home, 'helper-calls'), 'utf8').length };
+    const run = await runClaudeP(home, prompt, { ANTHROPIC_BASE_URL: gateway.url }, { timeoutMs: 90_000 });
+    return { ...run, helperCalls: readFileSync(join(home, 'helper-calls'), 'utf8').length };
   }
 
   const requestLogs = () =>

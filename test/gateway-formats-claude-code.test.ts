@@ -1,16 +1,15 @@
 // The real Claude Code CLI (2.1.328) in all three modes (Anthropic, Bedrock, Vertex) through claude-key-gateway to
 // the mock upstream, with `claude-key jwt` as apiKeyHelper: each answers and its usage is the helper's user.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
 import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
+import { claudeHome, claudeP as runClaudeP } from './support/claude-code.js';
 
-const CLAUDE = join(REPO_ROOT, 'node_modules/.bin/claude');
 const CLAUDE_KEY = join(REPO_ROOT, 'packages/cli/dist/claude-key.cjs');
 const HELPER = `${process.execPath} ${CLAUDE_KEY} jwt --aud claude-gateway --team platform --sub alice`;
 
@@ -21,10 +20,7 @@ describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through cla
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ck-formats-'));
-    const home = join(dir, 'home');
-    mkdirSync(join(home, '.claude'), { recursive: true });
-    writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ apiKeyHelper: HELPER }));
-    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    const home = claudeHome(join(dir, 'home'), { apiKeyHelper: HELPER });
     env = { PATH: process.env.PATH, HOME: home, CLAUDE_KEY_CONFIG_DIR: join(dir, 'config'), CLAUDE_KEY_CACHE_DIR: join(dir, 'cache') };
     writeFileSync(join(dir, 'jwks.json'), execFileSync(process.execPath, [CLAUDE_KEY, 'jwt', 'keygen'], { env, encoding: 'utf8' }));
     const config = writeConfig(dir, {
@@ -55,19 +51,9 @@ describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through cla
       .map((l) => JSON.parse(l) as { user: string | null; team: string | null; format: string; status: number; deployment: string | null });
 
   async function claudeP(modeEnv: Record<string, string>) {
-    const child = spawn(CLAUDE, ['-p', 'Say hello'], {
-      env: { ...env, ...modeEnv, CI: 'true', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
-    assert.equal(code, 0, `claude exited ${code}: ${stderr}`);
-    return stdout.trim();
+    const run = await runClaudeP(env.HOME!, 'Say hello', { ...env, ...modeEnv }, { timeoutMs: 90_000 });
+    assert.equal(run.code, 0, `claude exited ${run.code}: ${run.stderr}`);
+    return run.stdout.trim();
   }
 
   const servedFor = (format: string) => requestLogs().filter((l) => l.format === `${format}:messages` && l.status === 200);
