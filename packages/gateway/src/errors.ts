@@ -3,15 +3,10 @@
 // Claude Code re-runs its apiKeyHelper only on 401, so every credential problem (unknown,
 // malformed, expired, revoked) must be an AuthenticationError, never a 403.
 
-export type AnthropicErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'request_too_large'
-  | 'rate_limit_error'
-  | 'api_error'
-  | 'overloaded_error';
+import type { AnthropicErrorType } from '@claude-key/api-formats';
+
+// One list of Anthropic error types for the whole gateway: the wire-format package owns it.
+export type { AnthropicErrorType };
 
 export class GatewayError extends Error {
   constructor(
