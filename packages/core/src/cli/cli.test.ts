@@ -192,13 +192,15 @@ test('doctor checks the provider, warns when expiring tokens meet an unset TTL, 
   const s = sandbox();
   const source = join(s.root, 'token.json');
   writeFileSync(source, JSON.stringify({ token: 'doc-token-abcdef', expires_in: 600 }));
-  const r = await run(['doctor', 'exec', '--', 'cat', source], s.env);
+  // A fixed clock: the lifetimes doctor prints are then exact, however slow the machine.
+  const clock = { now: () => Date.UTC(2026, 10, 23, 12) };
+  const r = await run(['doctor', 'exec', '--', 'cat', source], s.env, clock);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /ok {3}provider exec loads/);
-  assert.match(r.stdout, /warn tokens expire .* CLAUDE_CODE_API_KEY_HELPER_TTL_MS is unset/);
+  assert.match(r.stdout, /warn tokens expire \(this one in 10m\) but CLAUDE_CODE_API_KEY_HELPER_TTL_MS is unset/);
   assert.match(r.stdout, /"apiKeyHelper": "ck-test exec -- cat \//);
   assert.ok(!r.stdout.includes('doc-token-abcdef'));
-  const short = await run(['doctor', '--ttl', '15m', 'exec', '--', 'cat', source], s.env);
+  const short = await run(['doctor', '--ttl', '15m', 'exec', '--', 'cat', source], s.env, clock);
   assert.match(short.stdout, /warn token lifetime 10m is shorter than TTL 15m \+ grace 1m/);
   const failing = await run(['doctor', 'exec', '--', 'false'], s.env);
   assert.equal(failing.code, ExitCode.unreachable);
