@@ -7,3 +7,4 @@ export { createHelper, type Helper, type HelperSpec } from './helper.js';
 export { builtinProviders } from './builtin/index.js';
 export { redact, registerSecret } from './redact.js';
 export type { HelperIO } from './cli/io.js';
+export { cacheDir, configDir } from './paths.js';

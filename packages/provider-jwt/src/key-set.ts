@@ -1,10 +1,9 @@
 // The local key set on disk: several signing keys by kid, one active, in one 0600 file in a 0700 dir.
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
 import type { JWK } from 'jose';
-import { ConfigError, NotFoundError } from '@claude-key/core';
+import { ConfigError, NotFoundError, configDir } from '@claude-key/core';
 import type { SigningAlgorithm } from './signing-key.js';
 
 export interface StoredKey {
@@ -29,8 +28,7 @@ const FILE_NAME = 'jwt-keys.json';
 
 /** `$XDG_CONFIG_HOME/claude-key/keys` (or the platform's equivalent); CLAUDE_KEY_CONFIG_DIR overrides the base. */
 export function defaultKeysDir(env: Readonly<Record<string, string | undefined>>): string {
-  const base = env.CLAUDE_KEY_CONFIG_DIR || envPaths('claude-key', { suffix: '' }).config;
-  return join(base, 'keys');
+  return join(configDir('claude-key', env), 'keys');
 }
 
 export function keySetPath(dir: string): string {

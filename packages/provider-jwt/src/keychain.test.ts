@@ -2,14 +2,12 @@
 // cross-checked with libsecret's secret-tool (the harness is the keychain provider's with-keyring.sh).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { createTestContext } from '@claude-key/core/testing';
 import provider, { jwtCommands } from './index.js';
 import { printedJwks, runCommand, tempDir, verifyAt } from './test-support/fixtures.js';
+import { insideKeyringSession } from '../../provider-keychain/src/test-support/keyring-session.js';
 
-const thisFile = fileURLToPath(import.meta.url);
-const withKeyring = fileURLToPath(new URL('../../provider-keychain/scripts/with-keyring.sh', import.meta.url));
 const SERVICE = `claude-key-jwt-test-${process.pid}`;
 
 function secretToolLookup(service: string, account: string): string | undefined {
@@ -17,16 +15,8 @@ function secretToolLookup(service: string, account: string): string | undefined 
   return result.status === 0 ? result.stdout : undefined;
 }
 
-if (process.platform === 'linux' && process.env.CLAUDE_KEY_KEYRING_SESSION !== '1') {
-  test('the keychain key store passes against a real gnome-keyring (via with-keyring.sh)', () => {
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const result = spawnSync(withKeyring, [process.execPath, '--conditions=source', '--import', 'tsx', '--test', thisFile], { env, encoding: 'utf8' });
-    const failure = `inner run:\n${result.stdout}\n${result.stderr}`;
-    assert.equal(result.status, 0, failure);
-    assert.match(result.stdout, /^# pass [1-9]/m, failure);
-    assert.match(result.stdout, /^# fail 0$/m, failure);
-  });
-} else {
+// Outside a keyring session this registers one test that re-runs the file inside with-keyring.sh.
+if (insideKeyringSession(import.meta.url)) {
   test('keygen --store keychain writes the private JWK to the OS keychain, mints with it, and retire deletes it', async () => {
     const keysDir = await tempDir();
     const commands = jwtCommands();

@@ -1,16 +1,15 @@
 // Refresh tokens in 0600 files inside a 0700 directory, written atomically (the fallback store).
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
-import { ConfigError } from '@claude-key/core';
+import { ConfigError, configDir } from '@claude-key/core';
 import { sessionId, type SessionKey, type SessionStore } from './session-store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** `<config dir>/oidc`; CLAUDE_KEY_CONFIG_DIR moves the whole config dir (tests, shared hosts). */
 export function defaultSessionDir(env: Env): string {
-  return join(env.CLAUDE_KEY_CONFIG_DIR || envPaths('claude-key', { suffix: '' }).config, 'oidc');
+  return join(configDir('claude-key', env), 'oidc');
 }
 
 interface SessionFile {

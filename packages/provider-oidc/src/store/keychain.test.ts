@@ -4,16 +4,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@claude-key/core/testing';
 import { createOidcProvider } from '../index.js';
 import { commandIo, loginThroughDeviceFlow, tempConfigDir } from '../test-support/harness.js';
 import { DEVICE_CLIENT_ID, startTestOp, type TestOp } from '../test-support/test-op.js';
 import { KEYCHAIN_SERVICE } from './keychain-store.js';
 import { sessionLabel } from './session-store.js';
+import { insideKeyringSession } from '../../../provider-keychain/src/test-support/keyring-session.js';
 
-const thisFile = fileURLToPath(import.meta.url);
-const withKeyring = fileURLToPath(new URL('../../../provider-keychain/scripts/with-keyring.sh', import.meta.url));
 
 /** libsecret's own client: what gnome-keyring holds for service/account, or undefined. */
 function secretToolLookup(account: string): string | undefined {
@@ -21,17 +19,8 @@ function secretToolLookup(account: string): string | undefined {
   return result.status === 0 ? result.stdout : undefined;
 }
 
-if (process.platform === 'linux' && process.env.CLAUDE_KEY_KEYRING_SESSION !== '1') {
-  test('the keychain session store passes against a real gnome-keyring (via with-keyring.sh)', () => {
-    // NODE_TEST_CONTEXT would make the inner runner skip the file instead of running it.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const result = spawnSync(withKeyring, [process.execPath, '--conditions=source', '--import', 'tsx', '--test', thisFile], { env, encoding: 'utf8' });
-    const failure = `inner run:\n${result.stdout}\n${result.stderr}`;
-    assert.equal(result.status, 0, failure);
-    assert.match(result.stdout, /^# pass [1-9]/m, failure);
-    assert.match(result.stdout, /^# fail 0$/m, failure);
-  });
-} else {
+// Outside a keyring session this registers one test that re-runs the file inside with-keyring.sh.
+if (insideKeyringSession(import.meta.url)) {
   let op: TestOp;
   before(async () => {
     op = await startTestOp();
