@@ -1,9 +1,8 @@
 // The one config loader: YAML or JSON, validated, with errors that name the file and the field.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import writeFileAtomic from 'write-file-atomic';
-import { mkdirSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { fileStamp, normaliseKeys, snapshotPath, type ConfigFile } from './invocation.js';
 

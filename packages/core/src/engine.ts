@@ -26,15 +26,11 @@ import {
 } from './cache/entry.js';
 import { servedWithinWindow } from './fast-path.js';
 import type { EngineSettings } from './invocation.js';
-import type { Credential, Provider, ProviderContext, TokenStore } from './provider.js';
+import type { Credential, Provider, ProviderContext, ProviderLogger, TokenStore } from './provider.js';
 import { readSecretFile } from './secret-file.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export interface Logger {
-  warn(message: string): void;
-  debug(message: string): void;
-}
 
 /** Everything the engine touches outside itself; tests replace the clock, caller and stores. */
 export interface EngineDeps {
@@ -44,7 +40,7 @@ export interface EngineDeps {
   now(): number;
   /** Identity of the Claude Code process that ran us, if any. */
   caller(): string | undefined;
-  log: Logger;
+  log: ProviderLogger;
   /** Loads a provider by name (registry or plugin package). */
   loadProvider(name: string): Promise<Provider>;
   /** A non-file token store (`--cache keychain`). */
@@ -128,25 +124,27 @@ export class Engine {
     };
 
     let entry = await readEntry();
-    if (entry && !wasRefused(entry) && isServable(entry, deps.now(), settings)) return serve(entry, 'cache');
+    // Decided once: only this Claude Code process writes its own served record, so waiting for the
+    // lock cannot change the answer.
+    const refusedHash = entry && wasRefused(entry) ? entry.tokenHash : undefined;
+    if (entry && refusedHash === undefined && isServable(entry, deps.now(), settings)) return serve(entry, 'cache');
 
-    const release = await (async () => {
+    let release: () => Promise<void>;
+    try {
       deps.store.ensureDir();
-      return acquireLock(deps.store.entryPath(req.key), deps.store.lockPath(req.key), {
-      signal: deadline,
-      onWait: () => deps.log.debug(`waiting for another claude-key process fetching ${req.label}`),
+      release = await acquireLock(deps.store.entryPath(req.key), deps.store.lockPath(req.key), {
+        signal: deadline,
+        onWait: () => deps.log.debug(`waiting for another claude-key process fetching ${req.label}`),
       });
-    })().catch((err: unknown) => {
+    } catch (err) {
       if (isClaudeKeyError(err)) throw err;
       throw new InternalError(`cannot lock the cache in ${deps.store.dir}: ${(err as Error).message}`, {
         hint: 'check that the directory is writable, or run with --no-cache',
       });
-    });
+    }
     try {
       // Another process may have fetched while we waited for the lock.
-      const before = entry;
       entry = await readEntry();
-      const refusedHash = before && wasRefused(before) ? before.tokenHash : undefined;
       if (refusedHash !== undefined) deps.log.debug(`the gateway refused the token served to this Claude Code process; fetching a new one`);
       const refused = new Set(entry?.refused ?? []);
       if (refusedHash) refused.add(refusedHash);
