@@ -35,6 +35,11 @@ export interface VaultClientOptions {
   namespace?: string;
   token?: string;
   tls?: VaultTls;
+  /**
+   * Origins a 307/308 from a standby node may be followed to, with the token. The address's own
+   * origin is always allowed; any other origin, or a change of scheme, is refused (see README).
+   */
+  redirectOrigins?: string[];
   signal?: AbortSignal;
 }
 
@@ -77,13 +82,19 @@ interface FetchInit {
   headers: Record<string, string>;
   body: string | undefined;
   signal: AbortSignal;
+  redirect: 'manual';
 }
 
 /** The part of a fetch Response the client uses; both Node's fetch and undici's satisfy it. */
 interface FetchResponse {
   status: number;
+  headers: { get(name: string): string | null };
   text(): Promise<string>;
 }
+
+/** A standby answers 307 to the active node (http/handler.go respondStandby); 308 is followed the same way. */
+const REDIRECTS = new Set([307, 308]);
+const MAX_REDIRECTS = 3;
 
 /** An HTTP answer: status and parsed JSON body (undefined for 204). */
 export interface VaultAnswer {
@@ -98,6 +109,7 @@ export class VaultClient {
   readonly namespace: string | undefined;
   token: string | undefined;
   private readonly tls: VaultTls | undefined;
+  private readonly redirectOrigins: Set<string>;
   private readonly signal: AbortSignal;
   private dispatcher: Dispatcher | undefined;
 
@@ -106,6 +118,7 @@ export class VaultClient {
     this.namespace = opts.namespace ? trimSlashes(opts.namespace) : undefined;
     this.token = opts.token;
     this.tls = opts.tls;
+    this.redirectOrigins = new Set([new URL(this.address).origin, ...(opts.redirectOrigins ?? []).map((o) => new URL(o).origin)]);
     this.signal = opts.signal ?? new AbortController().signal;
   }
 
@@ -214,14 +227,17 @@ export class VaultClient {
     let res: FetchResponse;
     let text: string;
     try {
-      res = await this.send(url, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: this.signal,
-      });
-      text = await res.text();
+      const init: FetchInit = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: this.signal, redirect: 'manual' };
+      let target = url;
+      for (let hops = 0; ; hops++) {
+        res = await this.send(target, init);
+        text = await res.text();
+        if (!REDIRECTS.has(res.status) || !res.headers.get('location')) break;
+        if (hops === MAX_REDIRECTS) throw new UnreachableError(`Vault at ${this.address} redirected ${apiPath} more than ${MAX_REDIRECTS} times`);
+        target = this.redirectTarget(new URL(res.headers.get('location')!, target), apiPath);
+      }
     } catch (err) {
+      if (err instanceof UnreachableError) throw err;
       throw transportError(err, site, this.signal);
     }
     let body: unknown;
@@ -236,6 +252,22 @@ export class VaultClient {
     }
     if ((res.status >= 200 && res.status < 300) || opts.allowStatus?.includes(res.status)) return { status: res.status, body };
     throw responseError(res.status, (body as { errors?: unknown } | undefined)?.errors, site);
+  }
+
+  /**
+   * Where a standby's redirect may take the request. The token travels with it, so only the
+   * scheme of the configured address and only origins the operator named are accepted.
+   */
+  private redirectTarget(location: URL, apiPath: string): URL {
+    const scheme = new URL(this.address).protocol;
+    const hint = `set VAULT_ADDR to the active node (or a load balancer in front of the active node), or allow it with --allow-redirect-to ${location.origin}`;
+    if (location.protocol !== scheme) {
+      throw new UnreachableError(`Vault at ${this.address} redirected ${apiPath} to ${location.origin}, a different scheme; not followed, so the token stays on ${scheme.slice(0, -1)}`, { hint });
+    }
+    if (!this.redirectOrigins.has(location.origin)) {
+      throw new UnreachableError(`Vault at ${this.address} is a standby node and redirected ${apiPath} to ${location.origin}; not followed, because the token goes only to addresses you name`, { hint });
+    }
+    return location;
   }
 
   /**

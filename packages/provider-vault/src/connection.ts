@@ -45,6 +45,20 @@ export interface ResolvedConnection {
   caPath: string | undefined;
   skipVerify: boolean;
   tlsServerName: string | undefined;
+  /** Origins (scheme://host:port) a standby's 307 may send us to, besides the address itself. */
+  redirectOrigins: string[];
+}
+
+/** Redirect targets the operator named, as origins; a different scheme from the address is refused here. */
+function redirectOrigins(address: string, allowed: readonly string[] | undefined): string[] {
+  const scheme = new URL(address).protocol;
+  return (allowed ?? []).map((entry) => {
+    const url = new URL(entry);
+    if (url.protocol !== scheme) {
+      throw new ConfigError(`--allow-redirect-to ${url.origin} uses ${url.protocol.slice(0, -1)} but the Vault address uses ${scheme.slice(0, -1)}; name the active node with the same scheme`);
+    }
+    return url.origin;
+  });
 }
 
 /** The effective settings: explicit options win over VAULT_* variables, as in the vault CLI. */
@@ -58,6 +72,7 @@ export function resolveConnection(opts: ConnectionSettings, env: ProviderContext
     caPath: opts.caPath ?? (env.VAULT_CAPATH || undefined),
     skipVerify: opts.skipVerify ?? parseBool('VAULT_SKIP_VERIFY', env.VAULT_SKIP_VERIFY) ?? false,
     tlsServerName: opts.tlsServerName ?? (env.VAULT_TLS_SERVER_NAME || undefined),
+    redirectOrigins: redirectOrigins(address, opts.allowRedirectTo),
   };
 }
 
@@ -71,5 +86,5 @@ async function tlsSettings(conn: ResolvedConnection): Promise<VaultTls | undefin
 
 /** A client for the resolved connection, bound to the fetch's deadline signal. */
 export async function connect(conn: ResolvedConnection, signal: AbortSignal): Promise<VaultClient> {
-  return new VaultClient({ address: conn.address, namespace: conn.namespace, tls: await tlsSettings(conn), signal });
+  return new VaultClient({ address: conn.address, namespace: conn.namespace, tls: await tlsSettings(conn), redirectOrigins: conn.redirectOrigins, signal });
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ExitCode } from '@claude-key/core';
+import { VaultTestServer } from '@claude-key/vault-test-server';
 import { assertNoSecrets, startVault, type VaultFixture } from './test-support/vault-fixture.js';
 
 let f: VaultFixture;
@@ -40,6 +41,13 @@ describe('vault provider: errors', () => {
     assert.match(err.line, /Vault refused the KV preflight for private\/app .*--kv-version 1\|2/);
   });
 
+  it('says an engine may not be mounted when the preflight is refused for a path on no mount', async () => {
+    f.env.VAULT_TOKEN = f.server.rootToken;
+    const err = await f.fail({ path: 'kv/app', field: 'api_key' });
+    assert.equal(err.exitCode, ExitCode.auth);
+    assert.match(err.line, /^Vault refused the KV preflight for kv\/app on http:\/\/127\.0\.0\.1:\d+: no secrets engine is mounted there, or the token may not use it; check the mount exists \(vault secrets list\)/);
+  });
+
   it('treats an unknown token as refused', async () => {
     f.env.VAULT_TOKEN = 'hvs.not-a-real-token-value';
     const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2 });
@@ -54,11 +62,59 @@ describe('vault provider: errors', () => {
     assert.match(err.line, /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed; unseal it/);
   });
 
-  it('says the node is a standby with no active node', async () => {
-    f.server.standby = true;
-    const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2 });
-    assert.equal(err.exitCode, ExitCode.unreachable);
-    assert.match(err.message, /is a standby node and no active node is reachable/);
+  for (const [mode, status, text] of [
+    ['no-active-node', 500, 'local node not active but active cluster node not found'],
+    ['no-leader', 503, 'no active Vault instance found'],
+  ] as const) {
+    it(`gives the standby hint for Vault's ${status} "${text}"`, async () => {
+      f.server.standby = mode;
+      const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2 });
+      assert.equal(err.exitCode, ExitCode.unreachable);
+      assert.equal(err.message, `Vault at ${f.server.address} is a standby node and no active node is reachable (${text})`);
+      assert.match(err.hint ?? '', /point VAULT_ADDR at the active node/);
+    });
+  }
+
+  describe('a standby redirecting to the active node', () => {
+    let active: VaultTestServer;
+    const shared = 'hvs.shared-between-nodes';
+    before(async () => {
+      active = await VaultTestServer.start();
+      active.root.enableKv('secret', 2).putSecret('secret/app', { api_key: 'sk-from-active' });
+      active.root.createToken({ id: shared, policies: ['root'] });
+      f.server.root.createToken({ id: shared, policies: ['root'] });
+    });
+    after(() => active.close());
+    beforeEach(() => {
+      f.env.VAULT_TOKEN = shared;
+      f.server.standby = { redirectTo: active.address };
+      active.resetRequests();
+    });
+
+    it('is not followed to an origin the operator did not name: the token stays home', async () => {
+      const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2 });
+      assert.equal(err.exitCode, ExitCode.unreachable);
+      assert.equal(err.message, `Vault at ${f.server.address} is a standby node and redirected secret/data/app to ${active.address}; not followed, because the token goes only to addresses you name`);
+      assert.match(err.hint ?? '', new RegExp(`--allow-redirect-to ${active.address}$`));
+      assert.equal(active.count(), 0, 'nothing, and so no token, reached the other origin');
+      assertNoSecrets(err, [shared]);
+    });
+
+    it('is followed, token and all, to an origin named with --allow-redirect-to', async () => {
+      const cred = await f.run({ path: 'secret/app', field: 'api_key', kvVersion: 2, allowRedirectTo: [active.address] });
+      assert.equal(cred.token, 'sk-from-active');
+      assert.deepEqual(active.requests.map((r) => [r.path, r.hadToken]), [['secret/data/app', true]]);
+    });
+
+    it('is never followed to another scheme, and a named origin must share the address\'s scheme', async () => {
+      f.server.standby = { redirectTo: active.address.replace('http:', 'https:') };
+      const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2, allowRedirectTo: [active.address] });
+      assert.equal(err.exitCode, ExitCode.unreachable);
+      assert.match(err.message, /a different scheme; not followed, so the token stays on http$/);
+      const config = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2, allowRedirectTo: ['https://vault-2.example:8200'] });
+      assert.equal(config.exitCode, ExitCode.usage);
+      assert.match(config.message, /--allow-redirect-to https:\/\/vault-2\.example:8200 uses https but the Vault address uses http/);
+    });
   });
 
   it('names VAULT_ADDR when nothing listens there', async () => {

@@ -12,6 +12,10 @@ export const connectionOptions = {
   caPath: z.string().min(1).optional().describe('Directory of PEM CA certificates (default: $VAULT_CAPATH)'),
   skipVerify: z.boolean().optional().describe('Do not verify the Vault TLS certificate; testing only (default: $VAULT_SKIP_VERIFY)'),
   tlsServerName: z.string().min(1).optional().describe('Name to verify the certificate against (default: $VAULT_TLS_SERVER_NAME)'),
+  allowRedirectTo: z
+    .array(z.url({ protocol: /^https?$/ }))
+    .optional()
+    .describe('Address of an active node a standby may redirect to (repeatable); the token goes only to the Vault address and these'),
 };
 
 /** How to get a Vault token. */
@@ -29,11 +33,16 @@ const kvVersion = z
   .union([z.literal(1), z.literal(2), z.literal('1'), z.literal('2')])
   .transform((v) => Number(v) as 1 | 2)
   .optional()
-  .describe('KV engine version of the mount, 1 or 2 (default: ask Vault, as the vault CLI does)');
+  .describe('KV engine version of the mount, 1 or 2, skipping the preflight (the mount is --mount, else the first path segment)');
 
 export const vaultOptions = z.object({
   path: z.string().min(1).describe('Secret path as the vault CLI takes it: secret/litellm/claude-code (KV: no data/), or database/creds/<role>'),
   field: z.string().min(1).optional().describe('Field of the secret to print (default: the only field, when there is one)'),
+  mount: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('KV mount, as `vault kv get -mount=` takes it (team/kv); --path is then the secret inside it'),
   kvVersion,
   version: z.coerce.number().int().positive().optional().describe('Pinned KV v2 version to read (default: the latest)'),
   raw: z.boolean().default(false).describe('Read the path exactly as given, skipping KV detection (non-KV engines when the preflight is not allowed)'),

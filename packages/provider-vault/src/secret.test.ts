@@ -20,6 +20,34 @@ before(async () => {
 });
 after(() => f.server.close());
 
+describe('vault provider: KV under a namespace', () => {
+  it('reads a KV v2 mount in a child namespace named in the path (VAULT_NAMESPACE=admin, team/secret/app)', async () => {
+    f.server.namespace('admin');
+    const team = f.server.namespace('admin/team');
+    team.enableKv('secret', 2).putSecret('secret/app', { api_key: 'sk-team-ns' });
+    f.server.resetRequests();
+    const ctx = f.newContext();
+    f.env.VAULT_NAMESPACE = 'admin';
+    try {
+      const cred = await f.run({ path: 'team/secret/app', field: 'api_key' }, ctx);
+      assert.equal(cred.token, 'sk-team-ns');
+    } finally {
+      f.env.VAULT_NAMESPACE = undefined;
+    }
+    const [preflight, read] = f.server.requests;
+    assert.deepEqual([preflight?.path, preflight?.namespaceHeader], ['sys/internal/ui/mounts/team/secret/app', 'admin']);
+    assert.deepEqual([read?.path, read?.namespaceHeader, read?.namespace], ['team/secret/data/app', 'admin', 'admin/team']);
+  });
+
+  it('cuts the namespace off a mount whose name repeats in the path (whole segments only)', async () => {
+    const { mountWithinPath } = await import('./secret.js');
+    assert.equal(mountWithinPath('team/secret/app', 'admin/team/secret/'), 'team/secret/');
+    assert.equal(mountWithinPath('my/kv-v2/mount/path/foo/bar/baz', 'my/ns1/my/kv-v2/mount/path'), 'my/kv-v2/mount/path/');
+    assert.equal(mountWithinPath('secret/app', 'secret/'), 'secret/');
+    assert.equal(mountWithinPath('secretive/app', 'secret/'), undefined);
+  });
+});
+
 describe('vault provider: KV', () => {
   it('reads the latest KV v2 version through data/ after asking the mounts preflight', async () => {
     f.server.resetRequests();
@@ -61,9 +89,32 @@ describe('vault provider: KV', () => {
     assert.equal(f.server.count(/^sys\/internal/), 0);
   });
 
-  it('keeps a path that already names data/', async () => {
-    const cred = await f.run({ path: 'secret/data/single' });
-    assert.equal(cred.token, 'sk-only-field');
+  it('reads a path that already holds data/ as `vault kv get` does (data/ added again), and says how to fix it', async () => {
+    f.server.resetRequests();
+    const err = await f.fail({ path: 'secret/data/single' });
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.equal(f.server.requests.at(-1)?.path, 'secret/data/data/single');
+    assert.match(err.line, /no secret at secret\/data\/single \(read as secret\/data\/data\/single, as `vault kv get` does\); leave data\/ out: --path secret\/single$/);
+  });
+
+  it('--mount names a mount of several segments, with --kv-version and no preflight', async () => {
+    f.server.resetRequests();
+    const cred = await f.run({ mount: 'team/kv', path: 'claude', field: 'api_key', kvVersion: 2 }, f.newContext());
+    assert.equal(cred.token, 'sk-team');
+    assert.deepEqual(f.server.requests.map((r) => r.path), ['team/kv/data/claude']);
+  });
+
+  it('--mount without --kv-version asks the preflight about the mount, as `vault kv get -mount=` does', async () => {
+    f.server.resetRequests();
+    const cred = await f.run({ mount: '/team/kv/', path: '/claude', field: 'api_key' }, f.newContext());
+    assert.equal(cred.token, 'sk-team');
+    assert.deepEqual(f.server.requests.map((r) => r.path), ['sys/internal/ui/mounts/team/kv', 'team/kv/data/claude']);
+  });
+
+  it('--kv-version without --mount takes the first segment as the mount, and a miss there points at --mount', async () => {
+    const err = await f.fail({ path: 'team/kv/claude', field: 'api_key', kvVersion: 2 }, f.newContext());
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.match(err.line, /no secrets engine is mounted at team\/ on http:\/\/127\.0\.0\.1:\d+; check the mount path \(vault secrets list\) and the namespace; for a mount of several segments pass --mount/);
   });
 
   it('prints the only field when --field is left out, and asks for one when there are several', async () => {

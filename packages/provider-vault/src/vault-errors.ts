@@ -29,6 +29,8 @@ export function vaultReasons(errors: unknown): string {
   return items.join('; ').slice(0, 200);
 }
 
+const STANDBY_TEXTS = /local node not active but active cluster node not found|no active Vault instance found|node is not active/;
+
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|TLS|SSL/;
 
 /** The most telling code in an error chain (ECONNREFUSED, a TLS code), else the innermost message. */
@@ -73,12 +75,16 @@ export function responseError(status: number, errors: unknown, site: RequestSite
     });
   }
   if (status === 404) return new NotFoundError(`Vault has nothing at ${where}`);
+  // consts.ErrSealed: 503 {"errors":["Vault is sealed"]} (sdk/logical/response_util.go).
   if (status === 503 && /sealed/i.test(reason)) {
     return new UnreachableError(`Vault at ${site.address} is sealed`, { hint: 'unseal it, or point VAULT_ADDR at an unsealed node' });
   }
-  if (status === 503 && /standby|not active/i.test(reason)) {
+  // A standby with nowhere to send us (http/handler.go): forwardRequest answers 500 "local node not
+  // active but active cluster node not found"; respondStandby 503 "no active Vault instance found",
+  // or 503 "node is not active" on a node without HA.
+  if ((status === 500 || status === 503) && STANDBY_TEXTS.test(reason)) {
     return new UnreachableError(`Vault at ${site.address} is a standby node and no active node is reachable (${reason})`, {
-      hint: 'point VAULT_ADDR at the active node or the cluster address',
+      hint: 'point VAULT_ADDR at the active node or the cluster\'s load balancer (`vault status` on a node says whether it is active), or wait for the election to finish',
     });
   }
   if (status === 429 || status >= 500) {

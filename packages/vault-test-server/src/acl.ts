@@ -40,11 +40,18 @@ export function capabilitiesFor(rules: readonly PolicyRule[], path: string): Set
   return new Set(matches.filter((rule) => rank(rule) === best).flatMap((rule) => rule.capabilities));
 }
 
-export function allows(rules: readonly PolicyRule[], path: string, op: Operation): boolean {
+/**
+ * Whether the rules let `op` through. A POST/PUT is a create or an update: on a path whose backend
+ * has an existence check (KV) Vault picks one by whether the entry exists, and this server accepts
+ * either capability there; on paths without one (transit `sign/`, `creds/`, identity tokens) the
+ * router makes every write an update, so only `update` will do (Vault's policy docs, "Capabilities":
+ * "update ... Most Vault paths ... use update for write operations"; openbao internal/vault/router.go,
+ * the create-to-update fallback when a path has no ExistenceCheck).
+ */
+export function allows(rules: readonly PolicyRule[], path: string, op: Operation, existenceCheck = false): boolean {
   const caps = capabilitiesFor(rules, path);
   if (caps.has('deny')) return false;
-  // Vault treats POST/PUT as create-or-update; either capability lets a write through here.
-  if (op === 'create' || op === 'update') return caps.has('create') || caps.has('update');
+  if (op === 'create' || op === 'update') return caps.has('update') || (existenceCheck && caps.has('create'));
   return caps.has(op);
 }
 

@@ -136,14 +136,58 @@ describe('vault test server', () => {
     assert.equal((await call('secret/data/app', { token })).status, 403, 'a namespace token is not valid in root');
   });
 
-  it('answers 503 with Vault\'s errors when sealed or a standby, and counts requests', async () => {
+  it('answers sealed and standby states with the texts and codes of http/handler.go, and counts requests', async () => {
     server.resetRequests();
     server.sealed = true;
     assert.deepEqual(await call('secret/data/app', { token: server.rootToken }), { status: 503, body: { errors: ['Vault is sealed'] } });
     server.sealed = false;
-    server.standby = true;
-    assert.equal((await call('secret/data/app', { token: server.rootToken })).status, 503);
+    server.standby = 'no-active-node';
+    assert.deepEqual(await call('secret/data/app', { token: server.rootToken }), {
+      status: 500,
+      body: { errors: ['local node not active but active cluster node not found'] },
+    });
+    server.standby = 'no-leader';
+    assert.deepEqual(await call('secret/data/app', { token: server.rootToken }), { status: 503, body: { errors: ['no active Vault instance found'] } });
+    server.standby = { redirectTo: 'https://vault-active.example:8200' };
+    const redirected = await fetch(`${server.address}/v1/secret/data/app?version=1`, { redirect: 'manual', headers: { 'x-vault-token': server.rootToken } });
+    assert.equal(redirected.status, 307);
+    assert.equal(redirected.headers.get('location'), 'https://vault-active.example:8200/v1/secret/data/app?version=1');
     server.standby = false;
-    assert.equal(server.count('secret/data/app'), 2);
+    assert.equal(server.count('secret/data/app'), 4);
+  });
+
+  it('signs with transit only under an `update` grant (no existence check there), and reads a missing key as 404', async () => {
+    server.root.createTransitKey('signer');
+    server.root.addPolicy('create-only', [{ path: 'transit/sign/signer', capabilities: ['create'] }]);
+    server.root.addPolicy('update', [{ path: 'transit/sign/signer', capabilities: ['update'] }]);
+    const input = { input: Buffer.from('x').toString('base64') };
+    assert.equal((await call('transit/sign/signer', { token: server.root.createToken({ policies: ['create-only'] }), body: input })).status, 403);
+    assert.equal((await call('transit/sign/signer', { token: server.root.createToken({ policies: ['update'] }), body: input })).status, 200);
+    assert.deepEqual(await call('transit/keys/nope', { token: server.rootToken }), { status: 404, body: { errors: [] } });
+    assert.deepEqual(await call('transit/sign/nope', { token: server.rootToken, body: input }), { status: 400, body: { errors: ['signing key not found'] } });
+  });
+
+  it('names a mount in a child namespace with the namespace\'s full path in the preflight, and refuses with the preflight\'s text', async () => {
+    server.namespace('corp');
+    server.namespace('corp/team').enableKv('kv', 2);
+    const res = await call('sys/internal/ui/mounts/team/kv/app', { token: server.rootToken, namespace: 'corp' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.path, 'corp/team/kv/');
+    const own = await call('sys/internal/ui/mounts/kv/app', { token: server.rootToken, namespace: 'corp/team' });
+    assert.equal(own.body.data.path, 'kv/');
+    const none = await call('sys/internal/ui/mounts/nope/x', { token: server.rootToken });
+    assert.deepEqual(none, { status: 403, body: { errors: ['preflight capability check returned 403, please ensure client\'s policies grant access to path "nope/x/"'] } });
+  });
+
+  it('lets a parent namespace\'s token into a child namespace where its policies name the child path', async () => {
+    const corp = server.namespace('corp');
+    server.namespace('corp/team').enableKv('kv', 2).putSecret('kv/app', { api_key: 'child-key' });
+    corp.addPolicy('team-kv', [{ path: 'team/kv/data/app', capabilities: ['read'] }]);
+    const token = corp.createToken({ policies: ['team-kv'] });
+    const res = await call('team/kv/data/app', { token, namespace: 'corp' });
+    assert.equal(res.body.data.data.api_key, 'child-key');
+    const viaChild = await call('kv/data/app', { token, namespace: 'corp/team' });
+    assert.equal(viaChild.body.data.data.api_key, 'child-key', 'the same secret, named from the child namespace');
+    assert.equal((await call('team/kv/data/other', { token, namespace: 'corp' })).status, 403);
   });
 });

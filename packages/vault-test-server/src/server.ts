@@ -32,8 +32,21 @@ export interface RecordedRequest {
   hadToken: boolean;
 }
 
+// Sealed: consts.ErrSealed answered 503 by logical.RespondErrorCommon (openbao sdk/helper/consts/error.go,
+// sdk/logical/response_util.go AdjustErrorStatusCode): body {"errors":["Vault is sealed"]}.
 const SEALED = 'Vault is sealed';
-const STANDBY = 'local node not active but active cluster node not found';
+// Standby texts from http/handler.go (hashicorp/vault, openbao internal/http/handler.go): forwardRequest
+// answers 500 when the standby knows no active node; respondStandby answers 503 when it has no leader
+// address to redirect to, and 307 with Location on the active node's api_addr otherwise.
+const STANDBY_NO_ACTIVE = 'local node not active but active cluster node not found';
+const STANDBY_NO_LEADER = 'no active Vault instance found';
+
+/**
+ * How a standby node answers: `no-active-node` (500, forwarding found no active node),
+ * `no-leader` (503, nothing to redirect to), or a 307 redirect to `redirectTo` (the active
+ * node's api_addr), which a client must follow to the same path and query.
+ */
+export type StandbyMode = 'no-active-node' | 'no-leader' | { redirectTo: string };
 
 function operationOf(method: string, query: URLSearchParams): Operation {
   if (method === 'LIST' || (method === 'GET' && query.get('list') === 'true')) return 'list';
@@ -61,8 +74,8 @@ export class VaultTestServer {
   readonly requests: RecordedRequest[] = [];
   /** When true, every endpoint but sys/health and sys/seal-status answers 503 "Vault is sealed". */
   sealed = false;
-  /** When true, the node acts as a standby that cannot reach an active node (503). */
-  standby = false;
+  /** When set, the node acts as a standby node answering as `StandbyMode` says. */
+  standby: StandbyMode | false = false;
   readonly tokens: TokenStore;
   readonly root: VaultNamespace;
   /** A root token in the root namespace (policy `root`, never expires). */
@@ -122,14 +135,16 @@ export class VaultTestServer {
     try {
       reply = await this.route(req);
     } catch (err) {
-      if (!(err instanceof VaultHttpError)) throw err;
-      reply = { status: err.status, body: { errors: err.errors, ...err.extra } };
+      // A bug in the server must fail the test that hit it, not leave the client waiting.
+      reply = err instanceof VaultHttpError
+        ? { status: err.status, body: { errors: err.errors, ...err.extra } }
+        : { status: 500, body: { errors: [`vault test server bug: ${String(err)}`] } };
     }
     if (reply.body === undefined) {
-      res.writeHead(reply.status).end();
+      res.writeHead(reply.status, reply.headers ?? {}).end();
       return;
     }
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(reply.body));
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...reply.headers }).end(JSON.stringify(reply.body));
   }
 
   /** Splits a path-prefixed namespace (`team-a/secret/data/x`) off the path, after the header's. */
@@ -146,16 +161,28 @@ export class VaultTestServer {
     return { ns: this.namespaces.get(nsPath)!, path: segments.join('/') };
   }
 
+  /**
+   * A token works in its own namespace and in the namespaces below it (Vault's namespace
+   * hierarchy: a parent's token reaches `child/...` paths when its policies grant them).
+   */
   private tokenFor(header: string | string[] | undefined, ns: VaultNamespace): TokenRecord | undefined {
     const record = this.tokens.find(typeof header === 'string' ? header : undefined);
     if (!record) return undefined;
-    const rootAnywhere = record.namespace === '' && record.policies.includes('root');
-    return record.namespace === ns.path || rootAnywhere ? record : undefined;
+    const inside = record.namespace === '' || ns.path === record.namespace || ns.path.startsWith(`${record.namespace}/`);
+    return inside ? record : undefined;
   }
 
-  private rulesOf(token: TokenRecord, ns: VaultNamespace): PolicyRule[] | 'root' {
+  /** The token's policies, which live in the token's own namespace. */
+  private rulesOf(token: TokenRecord): PolicyRule[] | 'root' {
     if (token.policies.includes('root')) return 'root';
-    return [...DEFAULT_POLICY, ...token.policies.flatMap((name) => ns.state.policies.get(name) ?? [])];
+    const home = this.namespaces.get(token.namespace)!;
+    return [...DEFAULT_POLICY, ...token.policies.flatMap((name) => home.state.policies.get(name) ?? [])];
+  }
+
+  /** A path as the token's policies name it: child-namespace segments in front when `ns` is below the token's. */
+  private static policyPath(token: TokenRecord, ns: VaultNamespace, path: string): string {
+    const below = token.namespace === '' ? ns.path : ns.path.slice(token.namespace.length + 1);
+    return below ? `${below}/${path}` : path;
   }
 
   private async route(req: IncomingMessage): Promise<VaultReply> {
@@ -169,7 +196,12 @@ export class VaultTestServer {
 
     if (rawPath === 'sys/health' || rawPath === 'sys/seal-status') return this.health(rawPath);
     if (this.sealed) throw new VaultHttpError(503, [SEALED]);
-    if (this.standby) throw new VaultHttpError(503, [STANDBY]);
+    if (this.standby === 'no-active-node') throw new VaultHttpError(500, [STANDBY_NO_ACTIVE]);
+    if (this.standby === 'no-leader') throw new VaultHttpError(503, [STANDBY_NO_LEADER]);
+    if (this.standby) {
+      const location = new URL(`${url.pathname}${url.search}`, this.standby.redirectTo).toString();
+      return { status: 307, headers: { location } };
+    }
 
     const { ns, path } = this.resolveNamespace(namespaceHeader, rawPath);
     record.namespace = ns.path;
@@ -186,13 +218,17 @@ export class VaultTestServer {
     }
 
     if (!token) throw new VaultHttpError(403, ['permission denied']);
-    const rules = this.rulesOf(token, ns);
-    if (path.startsWith('sys/internal/ui/mounts/')) return this.mountPreflight(ns, path.slice('sys/internal/ui/mounts/'.length), rules);
-    if (rules !== 'root' && !allows(rules, path, op)) throw new VaultHttpError(403, [PERMISSION_DENIED]);
+    const rules = this.rulesOf(token);
+    if (path.startsWith('sys/internal/ui/mounts/')) return this.mountPreflight(ns, path.slice('sys/internal/ui/mounts/'.length), token, rules);
+    const found = matchMount(ns.state, path);
+    // Only KV has an existence check, so only there may `create` stand in for `update`.
+    const existenceCheck = found?.mount.type === 'kv';
+    if (rules !== 'root' && !allows(rules, VaultTestServer.policyPath(token, ns, path), op, existenceCheck)) {
+      throw new VaultHttpError(403, [PERMISSION_DENIED]);
+    }
 
     const tokenSelf = /^auth\/token\/([^/]+)$/.exec(path);
     if (tokenSelf) return handleTokenSelf(tokenSelf[1]!, request);
-    const found = matchMount(ns.state, path);
     if (!found) throw routeNotFound(path);
     if (found.mount.type === 'kv') return handleKv(found.mount, found.rest, request);
     if (found.mount.type === 'database') return handleDynamic(found.mount, found.rest, request);
@@ -207,14 +243,28 @@ export class VaultTestServer {
   }
 
   /**
-   * `sys/internal/ui/mounts/<path>`: the vault CLI's KV preflight. Answers the mount's type and
-   * options (KV's `version`); a missing mount or a token with no grant there reads as 403.
+   * `sys/internal/ui/mounts/<path>`: the vault CLI's KV preflight, after openbao
+   * internal/vault/logical_system.go pathInternalUIMountRead. The router matches mounts in child
+   * namespaces named at the front of the path; such a mount's `path` then carries its namespace's
+   * full path (`admin/team/secret/` for `team/secret/app` asked in namespace `admin`), not what the
+   * caller typed. A missing mount or no grant under it is 403 with the preflight's own text.
    */
-  private mountPreflight(ns: VaultNamespace, path: string, rules: PolicyRule[] | 'root'): VaultReply {
-    const found = matchMount(ns.state, path);
-    if (!found) throw new VaultHttpError(403, [PERMISSION_DENIED]);
+  private mountPreflight(ns: VaultNamespace, path: string, token: TokenRecord, rules: PolicyRule[] | 'root'): VaultReply {
+    const clean = path.replace(/^\/+|\/+$/g, '');
+    const refused = new VaultHttpError(403, [`preflight capability check returned 403, please ensure client's policies grant access to path "${clean}/"`]);
+    let home = ns;
+    let rest = clean;
+    for (;;) {
+      const [first, ...others] = rest.split('/');
+      const child = this.namespaces.get(home.path ? `${home.path}/${first}` : first!);
+      if (!child || others.length === 0) break;
+      home = child;
+      rest = others.join('/');
+    }
+    const found = matchMount(home.state, rest);
+    if (!found) throw refused;
     const { mount } = found;
-    if (rules !== 'root' && !grantsAnythingUnder(rules, `${mount.path}/`)) throw new VaultHttpError(403, [PERMISSION_DENIED]);
+    if (rules !== 'root' && !grantsAnythingUnder(rules, VaultTestServer.policyPath(token, home, `${mount.path}/`))) throw refused;
     return envelope({
       data: {
         accessor: `${mount.type}_${mount.path.length.toString(16).padStart(8, '0')}`,
@@ -223,7 +273,7 @@ export class VaultTestServer {
         external_entropy_access: false,
         local: false,
         options: mount.type === 'kv' ? { version: String(mount.version) } : null,
-        path: `${mount.path}/`,
+        path: home === ns ? `${mount.path}/` : `${home.path}/${mount.path}/`,
         plugin_version: '',
         running_plugin_version: '',
         seal_wrap: false,

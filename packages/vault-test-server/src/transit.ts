@@ -3,7 +3,7 @@ import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypt
 import type { VaultRequest } from './request.js';
 import { bodyString } from './request.js';
 import type { TransitKey, TransitKeyType, TransitKeyVersion, TransitMount } from './state.js';
-import { badRequest, envelope, noContent, rfc3339, routeNotFound, type VaultReply } from './wire.js';
+import { VaultHttpError, badRequest, envelope, noContent, rfc3339, routeNotFound, type VaultReply } from './wire.js';
 
 const KEY_TYPES: readonly TransitKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-2048'];
 
@@ -91,7 +91,9 @@ export function handleTransit(mount: TransitMount, rest: string, req: VaultReque
   if (action === 'keys' && name && !extra) {
     const key = mount.keys.get(name);
     if (req.op === 'read') {
-      if (!key) throw badRequest(`key not found`);
+      // pathPolicyRead returns nil, nil for a missing key, which Vault answers 404 {"errors":[]}
+      // (openbao internal/builtin/logical/transit/path_keys.go; sdk/logical/response_util.go).
+      if (!key) throw new VaultHttpError(404, []);
       return envelope({ data: keyData(key) });
     }
     if (req.op === 'create' || req.op === 'update') {
@@ -103,6 +105,7 @@ export function handleTransit(mount: TransitMount, rest: string, req: VaultReque
   }
   if (action === 'sign' && name && (req.op === 'create' || req.op === 'update')) {
     const key = mount.keys.get(name);
+    // Signing with a missing key is 400 "signing key not found" (path_sign_verify.go, ErrInvalidRequest).
     if (!key) throw badRequest('signing key not found');
     const inputText = bodyString(req, 'input');
     if (inputText === undefined) throw badRequest('missing input to process');

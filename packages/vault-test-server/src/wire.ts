@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 export interface VaultReply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Thrown by handlers to answer with Vault's error body, e.g. 403 `{"errors":["permission denied"]}`. */
