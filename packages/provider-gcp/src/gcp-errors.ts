@@ -11,6 +11,25 @@ interface GoogleFailure {
   /** Google APIs: `{ error: { code, status, message } }`. */
   apiStatus?: string;
   apiMessage?: string;
+  /** `google.rpc.ErrorInfo` in `error.details[]`: the machine-readable reason and its metadata. */
+  reason?: string;
+  reasonMetadata?: Record<string, string>;
+}
+
+const ERROR_INFO = 'type.googleapis.com/google.rpc.ErrorInfo';
+
+/** The ErrorInfo detail of a Google API error (cloud.google.com/apis/design/errors, "Error details"). */
+function errorInfo(details: unknown): { reason: string; metadata: Record<string, string> } | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const detail of details as Record<string, unknown>[]) {
+    if (detail?.['@type'] !== ERROR_INFO || typeof detail.reason !== 'string') continue;
+    const metadata: Record<string, string> = {};
+    for (const [key, value] of Object.entries((detail.metadata ?? {}) as Record<string, unknown>)) {
+      if (typeof value === 'string') metadata[key] = value;
+    }
+    return { reason: detail.reason, metadata };
+  }
+  return undefined;
 }
 
 /** What the server said, read from a GaxiosError's response without trusting its shape. */
@@ -26,6 +45,11 @@ function readFailure(err: unknown): GoogleFailure {
       const apiError = data.error as Record<string, unknown>;
       if (typeof apiError.status === 'string') failure.apiStatus = apiError.status;
       if (typeof apiError.message === 'string') failure.apiMessage = apiError.message;
+      const info = errorInfo(apiError.details);
+      if (info) {
+        failure.reason = info.reason;
+        failure.reasonMetadata = info.metadata;
+      }
     }
   }
   return failure;
@@ -68,6 +92,16 @@ export function gcpError(err: unknown, { what, signal, resource, role }: Failure
     return new AuthError(`Google's token endpoint refused ${what} (${detail})`, { cause: err });
   }
   const apiDetail = failure.apiMessage ? ` (${oneLine(failure.apiMessage)})` : '';
+  // A disabled API is 403 PERMISSION_DENIED too, but no role fixes it: the API must be enabled in
+  // the consumer project (ErrorReason SERVICE_DISABLED, google/api/error_reason.proto).
+  if (failure.reason === 'SERVICE_DISABLED') {
+    const service = failure.reasonMetadata?.service ?? 'the API';
+    const project = /^projects\/(.+)$/.exec(failure.reasonMetadata?.consumer ?? '')?.[1];
+    return new AuthError(`${service} is not enabled${project ? ` in project ${project}` : ''} (Google answered SERVICE_DISABLED while ${what})`, {
+      hint: `enable it: gcloud services enable ${service}${project ? ` --project=${project}` : ''}, then wait a few minutes for it to take effect`,
+      cause: err,
+    });
+  }
   switch (failure.status) {
     case 401:
       return new AuthError(`Google rejected the access token while ${what}${apiDetail}`, { hint: ADC_LOGIN_HINT, cause: err });
@@ -85,7 +119,10 @@ export function gcpError(err: unknown, { what, signal, resource, role }: Failure
     return new UnreachableError(`Google answered HTTP ${failure.status} while ${what}${apiDetail}`, { cause: err });
   }
   if (isNetworkError(err) || /metadata (service|server)|ECONNREFUSED|socket hang up/i.test(message)) {
-    return new UnreachableError(`cannot reach Google while ${what} (${oneLine(message)})`, { cause: err });
+    return new UnreachableError(`cannot reach Google while ${what} (${oneLine(message)})`, {
+      hint: 'check the network and proxy (HTTPS_PROXY), and the endpoint options (--secret-manager-endpoint, --iam-credentials-endpoint, a key file\'s token_uri) if you set any',
+      cause: err,
+    });
   }
   if (/DECODER|PEM|private key|asn1/i.test(message)) {
     return new ConfigError(`the credentials' private_key cannot be used for signing while ${what}`, { hint: 'download a fresh service-account key', cause: err });

@@ -237,6 +237,28 @@ describe('secret', () => {
     assert.match(err.line, /permission denied on projects\/proj-a\/secrets\/anthropic-key\/versions\/latest.*roles\/secretmanager\.secretAccessor/);
   });
 
+  test('a disabled Secret Manager API says to enable it with gcloud, not to grant a role', async () => {
+    google.secretManagerState.disabledIn = '123456789012';
+    try {
+      const err = await failureOf({ kind: 'secret', credentialsFile: saKey, name: `${SECRET}/versions/latest`, secretManagerEndpoint: google.secretManager.url });
+      assert.equal(err.exitCode, ExitCode.auth);
+      assert.equal(
+        err.line,
+        'secretmanager.googleapis.com is not enabled in project 123456789012 (Google answered SERVICE_DISABLED while reading the secret); ' +
+          'enable it: gcloud services enable secretmanager.googleapis.com --project=123456789012, then wait a few minutes for it to take effect',
+      );
+      assert.doesNotMatch(err.line, /secretAccessor/);
+    } finally {
+      delete google.secretManagerState.disabledIn;
+    }
+  });
+
+  test('a Secret Manager endpoint nobody listens on is UnreachableError naming it', async () => {
+    const err = await failureOf({ kind: 'secret', credentialsFile: saKey, name: `${SECRET}/versions/latest`, secretManagerEndpoint: 'http://127.0.0.1:9' });
+    assert.equal(err.exitCode, ExitCode.unreachable);
+    assert.match(err.line, /^cannot reach Google while reading the secret \(.*127\.0\.0\.1:9.*\); check the network and proxy \(HTTPS_PROXY\), and the endpoint options \(--secret-manager-endpoint/);
+  });
+
   test('a missing version is NotFoundError', async () => {
     const err = await failureOf({ kind: 'secret', credentialsFile: saKey, name: `${SECRET}/versions/9`, secretManagerEndpoint: google.secretManager.url });
     assert.equal(err.exitCode, ExitCode.notFound);

@@ -7,7 +7,7 @@ import { startIamCredentialsServer, type ImpersonationTarget } from './iam-crede
 import { IdTokenIssuer } from './id-token-issuer.js';
 import { startMetadataServer } from './metadata-server.js';
 import { startOAuthTokenServer, type AuthorizedUserRecord, type OAuthTokenServer } from './oauth-token-server.js';
-import { startSecretManagerServer, type FakeSecret } from './secret-manager-server.js';
+import { startSecretManagerServer, type FakeSecret, type SecretManagerState } from './secret-manager-server.js';
 import { startStsServer, type FederatedIdentity } from './sts-server.js';
 import { TokenLedger } from './token-ledger.js';
 import type { RunningServer } from './http.js';
@@ -35,6 +35,8 @@ export interface FakeGoogle {
   oauth: OAuthTokenServer;
   metadata: RunningServer;
   secretManager: RunningServer;
+  /** Flip `disabledIn` to a project number to disable the Secret Manager API there. */
+  secretManagerState: SecretManagerState;
   iamCredentials: RunningServer;
   sts: RunningServer;
   /** A 0700 directory for credential files, removed by close(). */
@@ -65,7 +67,8 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
     ...(opts.users ? { users: opts.users } : {}),
   });
   const metadata = await startMetadataServer({ ledger, idTokens, ...(opts.metadata ?? { email: 'default@fake.iam.gserviceaccount.com', projectId: 'fake' }) });
-  const secretManager = await startSecretManagerServer(ledger, opts.secrets ?? []);
+  const secretManagerState: SecretManagerState = {};
+  const secretManager = await startSecretManagerServer(ledger, opts.secrets ?? [], secretManagerState);
   const iamCredentials = await startIamCredentialsServer(ledger, idTokens, opts.impersonation ?? []);
   const sts = await startStsServer(ledger, opts.federation ?? []);
   const dir = await mkdtemp(join(tmpdir(), 'claude-key-gcp-'));
@@ -82,6 +85,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
     oauth,
     metadata,
     secretManager,
+    secretManagerState,
     iamCredentials,
     sts,
     dir,

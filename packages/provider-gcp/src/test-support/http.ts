@@ -47,8 +47,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Google API error envelope (google.rpc.Status over JSON), as every *.googleapis.com REST API answers. */
-export function sendGoogleApiError(res: ServerResponse, code: number, status: string, message: string): void {
-  sendJson(res, code, { error: { code, message, status } });
+export function sendGoogleApiError(res: ServerResponse, code: number, status: string, message: string, details?: unknown[]): void {
+  sendJson(res, code, { error: { code, message, status, ...(details ? { details } : {}) } });
+}
+
+/**
+ * What every googleapis.com API answers when it is not enabled in the consumer project: 403
+ * PERMISSION_DENIED with an ErrorInfo of reason SERVICE_DISABLED naming the service and consumer,
+ * and a Help link to the console (cloud.google.com/apis/design/errors; ErrorReason SERVICE_DISABLED
+ * in google/api/error_reason.proto).
+ */
+export function sendServiceDisabled(res: ServerResponse, service: string, title: string, projectNumber: string): void {
+  const activation = `https://console.developers.google.com/apis/api/${service}/overview?project=${projectNumber}`;
+  sendGoogleApiError(
+    res,
+    403,
+    'PERMISSION_DENIED',
+    `${title} has not been used in project ${projectNumber} before or it is disabled. Enable it by visiting ${activation} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`,
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'SERVICE_DISABLED',
+        domain: 'googleapis.com',
+        metadata: { service, consumer: `projects/${projectNumber}`, activationUrl: activation, serviceTitle: title, containerInfo: projectNumber },
+      },
+      { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Google developers console API activation', url: activation }] },
+    ],
+  );
 }
 
 /** The bearer token of a request, or undefined. */

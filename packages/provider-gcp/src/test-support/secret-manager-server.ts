@@ -1,7 +1,7 @@
 // A stand-in for Secret Manager's REST `GET /v1/{name=projects/*/secrets/*/versions/*}:access`.
 // Checks the caller's bearer against the ledger and answers with Google's JSON shapes and errors.
 import { crc32c } from '@aws-crypto/crc32c';
-import { bearerOf, listen, sendGoogleApiError, sendJson, type RunningServer } from './http.js';
+import { bearerOf, listen, sendGoogleApiError, sendJson, sendServiceDisabled, type RunningServer } from './http.js';
 import type { TokenLedger } from './token-ledger.js';
 
 
@@ -16,7 +16,12 @@ export interface FakeSecret {
   corruptChecksum?: boolean;
 }
 
-export async function startSecretManagerServer(ledger: TokenLedger, secrets: FakeSecret[]): Promise<RunningServer> {
+export interface SecretManagerState {
+  /** Set to a project number to answer every call as if the API were disabled in that project. */
+  disabledIn?: string;
+}
+
+export async function startSecretManagerServer(ledger: TokenLedger, secrets: FakeSecret[], state: SecretManagerState = {}): Promise<RunningServer> {
   return listen((req, res) => {
     const match = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/.exec(new URL(req.url!, 'http://x').pathname);
     if (req.method !== 'GET' || !match) return sendGoogleApiError(res, 404, 'NOT_FOUND', 'Requested entity was not found.');
@@ -25,6 +30,8 @@ export async function startSecretManagerServer(ledger: TokenLedger, secrets: Fak
       return sendGoogleApiError(res, 401, 'UNAUTHENTICATED',
         'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
     }
+    // The API check comes after authentication and before any resource is looked at.
+    if (state.disabledIn) return sendServiceDisabled(res, 'secretmanager.googleapis.com', 'Secret Manager API', state.disabledIn);
     const [, secretName, versionId] = match as unknown as [string, string, string];
     const secret = secrets.find((s) => s.name === secretName);
     const resource = `${secretName}/versions/${versionId}`;
