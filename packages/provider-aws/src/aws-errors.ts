@@ -19,7 +19,11 @@ export interface AwsCallSite {
   subject: string;
   /** The AWS profile in use, for `aws sso login --profile X` hints. */
   awsProfile?: string;
+  /** The region the call went to, once the SDK resolved it: secrets and endpoints are regional. */
+  region?: string;
 }
+
+const inRegion = (site: AwsCallSite) => (site.region ? ` in ${site.region}` : '');
 
 type Kind = 'auth' | 'notFound' | 'config' | 'unreachable';
 
@@ -59,13 +63,16 @@ const validationRule: Rule = {
 const RULES: Record<string, Rule> = {
   ResourceNotFoundException: {
     kind: 'notFound',
-    message: (s) => `${s.subject} not found`,
-    hint: () => 'check --secret-id, --region, --version-stage and --version-id',
+    message: (s) => `${s.subject} not found${inRegion(s)}`,
+    hint: () => 'check --secret-id and --region (a secret lives in one region), and --version-stage / --version-id',
   },
   AccessDeniedException: {
     kind: 'auth',
     message: (s) => `access denied to ${s.subject}`,
     hint: () => 'the identity needs secretsmanager:GetSecretValue on the secret (and kms:Decrypt on its key)',
+    // "User: arn:... is not authorized to perform: ... because no identity-based policy allows ...":
+    // ARNs and the reason, which say whose policy to fix.
+    withServiceMessage: true,
   },
   DecryptionFailure: {
     kind: 'auth',
@@ -130,6 +137,19 @@ function build(kind: Kind, message: string, hint: string | undefined, cause: unk
 /** First line of a message, bounded, for text known to carry no secret. */
 const oneLine = (text: string) => text.split(/\r?\n/)[0]!.trim().slice(0, 200);
 
+/** `(ENOTFOUND secretsmanager.eu-wst-1.amazonaws.com)` from the socket error in the cause chain. */
+function networkDetail(err: unknown): string {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const { code, hostname, address, port } = e as { code?: unknown; hostname?: unknown; address?: unknown; port?: unknown };
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) {
+      const where = typeof hostname === 'string' ? hostname : typeof address === 'string' ? `${address}${typeof port === 'number' ? `:${port}` : ''}` : '';
+      return ` (${code}${where ? ` ${where}` : ''})`;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return '';
+}
+
 interface SdkError {
   name?: string;
   message?: string;
@@ -141,7 +161,12 @@ interface SdkError {
 export function toClaudeKeyError(err: unknown, site: AwsCallSite): ClaudeKeyError {
   if (isClaudeKeyError(err)) return err;
   if (isAbortError(err)) return new DeadlineError(`deadline reached while calling ${site.service}`, { cause: err });
-  if (isNetworkError(err)) return new UnreachableError(`cannot reach ${site.service}`, { cause: err, hint: 'check the network, --region and --endpoint-url' });
+  if (isNetworkError(err)) {
+    return new UnreachableError(`cannot reach ${site.service}${inRegion(site)}${networkDetail(err)}`, {
+      cause: err,
+      hint: 'check --region (a mistyped region names an endpoint host that does not exist), the network, and --endpoint-url',
+    });
+  }
 
   const e = (err ?? {}) as SdkError;
   const name = e.name ?? '';

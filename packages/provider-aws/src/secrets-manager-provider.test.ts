@@ -43,6 +43,7 @@ before(async () => {
       { name: 'bin/text', versions: [{ versionId: CURRENT_ID, stages: ['AWSCURRENT'], binary: Buffer.from('sk-ant-binary-text\n') }] },
       { name: 'bin/raw', versions: [{ versionId: CURRENT_ID, stages: ['AWSCURRENT'], binary: Uint8Array.from([0xff, 0x00, 0x10, 0x80]) }] },
       { name: 'multi-line', versions: [{ versionId: CURRENT_ID, stages: ['AWSCURRENT'], string: 'line one\nline two' }] },
+      { name: 'regional/us', region: 'us-east-1', versions: [{ versionId: CURRENT_ID, stages: ['AWSCURRENT'], string: TOKEN }] },
       { name: 'denied', error: 'AccessDeniedException' },
       { name: 'kms-broken', error: 'DecryptionFailure' },
       { name: 'flaky', error: 'InternalServiceError' },
@@ -218,11 +219,29 @@ describe('aws provider: error mapping', () => {
     assert.match(err.line, /no AWS region.*--region/);
   });
 
-  test('a closed endpoint -> Unreachable', async () => {
+  test('a closed endpoint -> Unreachable naming the region, the socket error and what to check', async () => {
     const closed = await startAwsTestServer({ accessKeys: {} });
     await closed.close();
     const err = await failureOf({ secretId: 'prod/anthropic', endpointUrl: closed.url });
     assert.equal(err.exitCode, ExitCode.unreachable);
+    const port = new URL(closed.url).port;
+    assert.equal(
+      err.line,
+      `cannot reach Secrets Manager in eu-west-1 (ECONNREFUSED 127.0.0.1:${port}); check --region (a mistyped region names an endpoint host that does not exist), the network, and --endpoint-url`,
+    );
+  });
+
+  test('a secret asked for in another region than its own -> NotFound naming the region asked', async () => {
+    const err = await failureOf({ secretId: 'regional/us' });
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.equal(err.line, 'secret "regional/us" not found in eu-west-1; check --secret-id and --region (a secret lives in one region), and --version-stage / --version-id');
+    assert.equal((await fetchWith({ secretId: 'regional/us', region: 'us-east-1' })).token, TOKEN);
+  });
+
+  test('access denied passes on the service\'s text, which names the principal and the missing permission', async () => {
+    const err = await failureOf({ secretId: 'denied' });
+    assert.equal(err.exitCode, ExitCode.auth);
+    assert.match(err.line, /^access denied to secret "denied" \(AccessDeniedException: User is not authorized to perform: secretsmanager:GetSecretValue because no identity-based policy allows/);
   });
 
   test('an aborted deadline signal rejects without a request reaching the server', async () => {

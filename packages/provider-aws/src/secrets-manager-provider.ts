@@ -1,7 +1,7 @@
 // The `aws` provider: reads a token from AWS Secrets Manager with GetSecretValue.
 import { z } from 'zod';
 import { defineProvider } from '@claude-key/core';
-import { toClaudeKeyError } from './aws-errors.js';
+import { toClaudeKeyError, type AwsCallSite } from './aws-errors.js';
 import { AWS_ENV, awsConnectionOptions, clientSettings } from './client-config.js';
 import { secretToToken } from './secret-value.js';
 
@@ -25,11 +25,14 @@ export const secretsManagerProvider = defineProvider({
   env: [...AWS_ENV, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'],
   async fetch(opts, ctx) {
     const label = `secret "${opts.secretId}"`;
-    const site = { service: 'Secrets Manager', subject: label, ...(opts.awsProfile ? { awsProfile: opts.awsProfile } : {}) };
+    const site: AwsCallSite = { service: 'Secrets Manager', subject: label, ...(opts.awsProfile ? { awsProfile: opts.awsProfile } : {}) };
     try {
       const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
       const client = new SecretsManagerClient(clientSettings(opts, ctx));
       try {
+        // Named in not-found and unreachable messages: a secret in another region reads as missing.
+        const region = await client.config.region().catch(() => undefined);
+        if (region) site.region = region;
         const answer = await client.send(
           new GetSecretValueCommand({
             SecretId: opts.secretId,

@@ -16,7 +16,7 @@ export interface SecretVersionFixture {
 
 /** A fixture secret, or a name that answers with a scripted service error. */
 export type SecretFixture =
-  | { name: string; versions: SecretVersionFixture[] }
+  | { name: string; versions: SecretVersionFixture[]; /** Secrets are regional: set to exist only in this region. */ region?: string }
   | { name: string; error: 'AccessDeniedException' | 'DecryptionFailure' | 'InternalServiceError' | 'InvalidRequestException' | 'InvalidParameterException' };
 
 export interface JsonReply {
@@ -85,7 +85,9 @@ export function handleSecretsManager(
   }
   const name = input.SecretId.startsWith('arn:') ? input.SecretId.split(':secret:')[1]?.replace(/-[A-Za-z0-9]{6}$/, '') ?? '' : input.SecretId;
   const secret = secrets.get(name);
-  if (!secret) return jsonError('ResourceNotFoundException');
+  // A secret exists in one region; asked elsewhere, Secrets Manager cannot find it (the docs'
+  // "Secrets Manager can't find the specified secret" for GetSecretValue's ResourceNotFoundException).
+  if (!secret || ('region' in secret && secret.region && secret.region !== region)) return jsonError('ResourceNotFoundException');
   if ('error' in secret) return jsonError(secret.error);
 
   const wantedId = typeof input.VersionId === 'string' ? input.VersionId : undefined;
