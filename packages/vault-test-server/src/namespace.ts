@@ -1,8 +1,8 @@
 // The setup API tests use to shape one Vault namespace: mounts, secrets, policies, tokens, roles, keys.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { PolicyRule } from './acl.js';
 import type {
-  AppRoleRole, AuthMount, DynamicRole, JwtAuthConfig, KubernetesRole, KvMount, NamespaceState, SecretMount,
+  AppRoleRole, AuthMount, DynamicRole, OidcKey, OidcRole, JwtAuthConfig, KubernetesRole, KvMount, NamespaceState, SecretMount,
   TokenGrant, TransitKey, TransitKeyType, TransitMount,
 } from './state.js';
 import type { TokenStore } from './tokens.js';
@@ -27,7 +27,7 @@ export class VaultNamespace {
     private readonly tokens: TokenStore,
     private readonly now: () => number,
   ) {
-    this.state = { path, mounts: new Map(), authMounts: new Map(), policies: new Map() };
+    this.state = { path, mounts: new Map(), authMounts: new Map(), policies: new Map(), entities: new Map(), oidcKeys: new Map(), oidcRoles: new Map() };
   }
 
   get path(): string {
@@ -119,6 +119,30 @@ export class VaultNamespace {
     if (!key) throw new Error(`test setup: no transit key ${name}`);
     key.versions.push(newTransitKeyVersion(key.type, this.now()));
     return key.versions.length;
+  }
+
+  /** An identity entity (`vault write identity/entity name=...`); give its id to a token or login role as `entityId`. */
+  createEntity(entity: { name: string; metadata?: Record<string, string>; groups?: string[] }): string {
+    const id = randomUUID();
+    this.state.entities.set(id, { id, name: entity.name, metadata: entity.metadata ?? {}, groups: entity.groups ?? [] });
+    return id;
+  }
+
+  /** A named key of the identity OIDC provider (`vault write identity/oidc/key/<name> algorithm=...`). */
+  createOidcKey(name: string, algorithm: OidcKey['algorithm'] = 'RS256', allowedClientIds: string[] = ['*']): OidcKey {
+    const pair = algorithm === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    const key: OidcKey = { name, algorithm, kid: randomUUID(), ...pair, allowedClientIds };
+    this.state.oidcKeys.set(name, key);
+    return key;
+  }
+
+  /** An identity token role (`vault write identity/oidc/role/<name> key=... template=...`); client_id defaults to a random one, as in Vault. */
+  createOidcRole(name: string, role: { key: string; clientId?: string; ttl?: number; template?: string }): OidcRole {
+    const full: OidcRole = { name, key: role.key, clientId: role.clientId ?? randomBytes(16).toString('base64url'), ttl: role.ttl ?? 86_400, ...(role.template ? { template: role.template } : {}) };
+    this.state.oidcRoles.set(name, full);
+    return full;
   }
 
   private mount(mount: SecretMount): this {

@@ -190,4 +190,29 @@ describe('vault test server', () => {
     assert.equal(viaChild.body.data.data.api_key, 'child-key', 'the same secret, named from the child namespace');
     assert.equal((await call('team/kv/data/other', { token, namespace: 'corp' })).status, 403);
   });
+
+  it('issues identity tokens for the caller\'s entity, verifiable through discovery and the keys document', async () => {
+    const root = server.root;
+    root.createOidcKey('gateway', 'ES256');
+    const role = root.createOidcRole('claude', { key: 'gateway', ttl: 900, template: '{"team": {{identity.entity.metadata.team}}, "groups": {{identity.entity.groups.names}}, "iss": "forged"}' });
+    const entityId = root.createEntity({ name: 'alice', metadata: { team: 'platform' }, groups: ['eng'] });
+    root.addPolicy('identity', [{ path: 'identity/oidc/token/claude', capabilities: ['read'] }]);
+    const token = root.createToken({ policies: ['identity'], entityId });
+    const issued = await call('identity/oidc/token/claude', { token });
+    assert.equal(issued.status, 200);
+    assert.equal(issued.body.data.client_id, role.clientId);
+    assert.equal(issued.body.data.ttl, 900);
+    const discovery = await call('identity/oidc/.well-known/openid-configuration');
+    assert.equal(discovery.body.issuer, `${server.address}/v1/identity/oidc`);
+    assert.equal(discovery.body.jwks_uri, `${server.address}/v1/identity/oidc/.well-known/keys`);
+    const keys = await call('identity/oidc/.well-known/keys');
+    const { payload } = await jwtVerify(issued.body.data.token, createLocalJWKSet(keys.body), { issuer: discovery.body.issuer, audience: role.clientId, currentDate: new Date(clock) });
+    assert.equal(payload.sub, entityId);
+    assert.equal(payload.team, 'platform');
+    assert.deepEqual(payload.groups, ['eng']);
+    assert.equal(payload.exp! - payload.iat!, 900);
+    const noEntity = await call('identity/oidc/token/claude', { token: root.createToken({ policies: ['identity'] }) });
+    assert.deepEqual(noEntity, { status: 400, body: { errors: ["no entity associated with the request's token"] } });
+    assert.deepEqual(await call('identity/oidc/token/nope', { token: server.rootToken }), { status: 400, body: { errors: ['role "nope" not found'] } });
+  });
 });

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_POLICY, allows, grantsAnythingUnder, type Operation, type PolicyRule } from './acl.js';
 import { handleLogin, handleTokenSelf } from './auth.js';
+import { handleIdentityToken, handleWellKnown, issuerOf } from './identity.js';
 import { handleKv } from './kv.js';
 import { handleDynamic } from './leases.js';
 import { VaultNamespace, matchMount } from './namespace.js';
@@ -210,6 +211,10 @@ export class VaultTestServer {
     const token = this.tokenFor(req.headers['x-vault-token'], ns);
     const request: VaultRequest = { method, op, path, query: url.searchParams, body, ns, token, tokens: this.tokens, now: this.now };
 
+    // Unauthenticated, like Vault's PathsSpecial for the identity store's .well-known documents.
+    const wellKnown = /^identity\/oidc\/\.well-known\/(openid-configuration|keys)$/.exec(path);
+    if (wellKnown && op === 'read') return handleWellKnown(wellKnown[1] as 'openid-configuration' | 'keys', ns.state, issuerOf(this.address, ns.path));
+
     const loginMatch = /^(auth\/.+)\/login$/.exec(path);
     if (loginMatch && loginMatch[1] !== 'auth/token') {
       const mount = ns.state.authMounts.get(loginMatch[1]!);
@@ -229,6 +234,8 @@ export class VaultTestServer {
 
     const tokenSelf = /^auth\/token\/([^/]+)$/.exec(path);
     if (tokenSelf) return handleTokenSelf(tokenSelf[1]!, request);
+    const identityToken = /^identity\/oidc\/token\/([^/]+)$/.exec(path);
+    if (identityToken) return handleIdentityToken(identityToken[1]!, request, issuerOf(this.address, ns.path));
     if (!found) throw routeNotFound(path);
     if (found.mount.type === 'kv') return handleKv(found.mount, found.rest, request);
     if (found.mount.type === 'database') return handleDynamic(found.mount, found.rest, request);

@@ -20,6 +20,8 @@ export interface TokenRecord {
   /** Hard limit renewals cannot pass, in ms since the epoch. */
   maxExpiresAt: number | undefined;
   renewable: boolean;
+  /** The identity entity the token belongs to (Vault ties login tokens to an entity). */
+  entityId: string | undefined;
 }
 
 /** What a successful login grants (also the options of `createToken`). */
@@ -34,6 +36,38 @@ export interface TokenGrant {
   id?: string;
   meta?: Record<string, string>;
   displayName?: string;
+  /** Entity the token belongs to, for identity tokens (`identity/oidc/token/<role>`). */
+  entityId?: string;
+}
+
+/** An identity entity and the names of the groups it is in. */
+export interface Entity {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+  groups: string[];
+}
+
+/** A named key of the identity OIDC provider (`identity/oidc/key/<name>`). */
+export interface OidcKey {
+  name: string;
+  algorithm: 'RS256' | 'ES256' | 'EdDSA';
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Client IDs allowed to use the key; `*` for any. */
+  allowedClientIds: string[];
+}
+
+/** An identity token role (`identity/oidc/role/<name>`). */
+export interface OidcRole {
+  name: string;
+  key: string;
+  clientId: string;
+  /** Seconds. */
+  ttl: number;
+  /** Vault's JSON template, e.g. `{"team": {{identity.entity.metadata.team}}}`. */
+  template?: string;
 }
 
 export interface KvVersion {
@@ -129,4 +163,7 @@ export interface NamespaceState {
   mounts: Map<string, SecretMount>;
   authMounts: Map<string, AuthMount>;
   policies: Map<string, PolicyRule[]>;
+  entities: Map<string, Entity>;
+  oidcKeys: Map<string, OidcKey>;
+  oidcRoles: Map<string, OidcRole>;
 }

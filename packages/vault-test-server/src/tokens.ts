@@ -24,6 +24,7 @@ export class TokenStore {
       expiresAt: ttl > 0 ? issuedAt + ttl * 1000 : undefined,
       maxExpiresAt: grant.maxTtl ? issuedAt + grant.maxTtl * 1000 : undefined,
       renewable: grant.renewable ?? ttl > 0,
+      entityId: grant.entityId,
     };
     this.tokens.set(record.id, record);
     return record;
@@ -80,7 +81,7 @@ export class TokenStore {
       metadata: record.meta,
       lease_duration: this.secondsLeft(record),
       renewable: record.renewable,
-      entity_id: '',
+      entity_id: record.entityId ?? '',
       token_type: 'service',
       orphan: true,
       mfa_requirement: null,
@@ -95,7 +96,7 @@ export class TokenStore {
       creation_time: Math.floor(record.issuedAt / 1000),
       creation_ttl: record.creationTtl,
       display_name: record.displayName,
-      entity_id: '',
+      entity_id: record.entityId ?? '',
       expire_time: record.expiresAt === undefined ? null : rfc3339(record.expiresAt),
       explicit_max_ttl: 0,
       id: record.id,
