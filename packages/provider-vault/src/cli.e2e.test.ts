@@ -89,6 +89,24 @@ describe('claude-key vault (CLI)', () => {
     assert.ok(!run.stderr.includes(token) && !run.stderr.includes('sk-other-secret'));
   });
 
+  test('`vault identity --role NAME` prints a Vault identity token; the warm call makes no request', async () => {
+    const root = server.root;
+    root.createOidcKey('gateway-key', 'ES256');
+    root.createOidcRole('claude', { key: 'gateway-key', ttl: 900 });
+    const entityId = root.createEntity({ name: 'bob' });
+    const token = root.createToken({ policies: ['identity-e2e'], entityId });
+    root.addPolicy('identity-e2e', [{ path: 'identity/oidc/token/claude', capabilities: ['read'] }]);
+    const args = ['vault', 'identity', '--role', 'claude'];
+    const cold = await claudeKey(args, { VAULT_TOKEN: token }, 'cache-identity');
+    assert.equal(cold.code, 0, cold.stderr);
+    const [, payload] = cold.stdout.trim().split('.');
+    assert.equal(JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')).sub, entityId);
+    server.resetRequests();
+    const warm = await claudeKey(args, { VAULT_TOKEN: token }, 'cache-identity');
+    assert.equal(warm.stdout, cold.stdout);
+    assert.equal(server.count(), 0);
+  });
+
   test('a sealed Vault exits with the unreachable code', async () => {
     server.sealed = true;
     try {

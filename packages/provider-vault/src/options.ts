@@ -36,7 +36,11 @@ const kvVersion = z
   .describe('KV engine version of the mount, 1 or 2, skipping the preflight (the mount is --mount, else the first path segment)');
 
 export const vaultOptions = z.object({
-  path: z.string().min(1).describe('Secret path as the vault CLI takes it: secret/litellm/claude-code (KV: no data/), or database/creds/<role>'),
+  kind: z
+    .enum(['secret', 'identity'])
+    .default('secret')
+    .describe('What to print: a field of a secret (default), or `identity`: a Vault identity token, a per-user JWT for --role'),
+  path: z.string().min(1).optional().describe('Secret path as the vault CLI takes it: secret/litellm/claude-code, or database/creds/<role> (required unless identity)'),
   field: z.string().min(1).optional().describe('Field of the secret to print (default: the only field, when there is one)'),
   mount: z
     .string()
@@ -48,7 +52,17 @@ export const vaultOptions = z.object({
   raw: z.boolean().default(false).describe('Read the path exactly as given, skipping KV detection (non-KV engines when the preflight is not allowed)'),
   expiresField: z.string().min(1).default('expires_at').describe('Field holding the secret\'s expiry (RFC 3339 or epoch seconds), used when present'),
   ...authOptions,
+  authRole: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('identity only: the role to log in as with --auth jwt or kubernetes (--role names the identity token role there)'),
   ...connectionOptions,
+}).superRefine((options, ctx) => {
+  if (options.kind === 'secret' && !options.path) ctx.addIssue({ code: 'custom', path: ['path'], message: 'needs --path (the secret, as `vault kv get` takes it)' });
+  if (options.kind === 'identity' && !options.role) {
+    ctx.addIssue({ code: 'custom', path: ['role'], message: 'vault identity needs --role (the identity token role, identity/oidc/role/<name>)' });
+  }
 });
 
 export type VaultOptions = z.output<typeof vaultOptions>;

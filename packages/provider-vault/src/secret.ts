@@ -65,15 +65,16 @@ async function preflight(client: VaultClient, conn: ResolvedConnection, path: st
 
 /** Where the secret is: `path` is the whole path, `layout.mount` the part of it that is the mount. */
 async function locate(client: VaultClient, conn: ResolvedConnection, options: VaultOptions, ctx: ProviderContext): Promise<{ path: string; layout: Layout }> {
+  const given = options.path!; // the schema requires it for secrets
   if (options.mount !== undefined) {
     // `vault kv get -mount=team/kv app`: the mount is given, --path is the secret inside it.
     const mount = trimSlashes(options.mount);
-    const path = `${mount}/${trimSlashes(options.path)}`;
+    const path = `${mount}/${trimSlashes(given)}`;
     if (options.raw) return { path, layout: { kvVersion: undefined, mount: '' } };
     const kvVersion = options.kvVersion ?? (await preflight(client, conn, mount, ctx)).kvVersion;
     return { path, layout: { kvVersion, mount: kvVersion ? `${mount}/` : '' } };
   }
-  const path = trimSlashes(options.path);
+  const path = trimSlashes(given);
   if (options.raw) return { path, layout: { kvVersion: undefined, mount: '' } };
   // Without --mount the split is a guess: the first segment, as the vault CLI's KV helpers assume.
   if (options.kvVersion) return { path, layout: { kvVersion: options.kvVersion, mount: `${path.split('/')[0]}/` } };
