@@ -40,6 +40,8 @@ export interface VaultClientOptions {
    * origin is always allowed; any other origin, or a change of scheme, is refused (see README).
    */
   redirectOrigins?: string[];
+  /** The address is the vault CLI's default because none was configured (for the unreachable hint). */
+  defaultAddress?: boolean;
   signal?: AbortSignal;
 }
 
@@ -110,6 +112,7 @@ export class VaultClient {
   token: string | undefined;
   private readonly tls: VaultTls | undefined;
   private readonly redirectOrigins: Set<string>;
+  private readonly defaultAddress: boolean;
   private readonly signal: AbortSignal;
   private dispatcher: Dispatcher | undefined;
 
@@ -118,6 +121,7 @@ export class VaultClient {
     this.namespace = opts.namespace ? trimSlashes(opts.namespace) : undefined;
     this.token = opts.token;
     this.tls = opts.tls;
+    this.defaultAddress = opts.defaultAddress ?? false;
     this.redirectOrigins = new Set([new URL(this.address).origin, ...(opts.redirectOrigins ?? []).map((o) => new URL(o).origin)]);
     this.signal = opts.signal ?? new AbortController().signal;
   }
@@ -216,7 +220,7 @@ export class VaultClient {
     opts: { query?: Record<string, string>; body?: unknown; capability: RequestSite['capability']; anonymous?: boolean; allowStatus?: number[] },
   ): Promise<VaultAnswer> {
     const apiPath = trimSlashes(path);
-    const site: RequestSite = { address: this.address, apiPath, capability: opts.capability };
+    const site: RequestSite = { address: this.address, apiPath, capability: opts.capability, defaultAddress: this.defaultAddress };
     const url = new URL(`${this.address}/v1/${apiPath}`);
     for (const [name, value] of Object.entries(opts.query ?? {})) url.searchParams.set(name, value);
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };

@@ -45,6 +45,8 @@ export interface ResolvedConnection {
   caPath: string | undefined;
   skipVerify: boolean;
   tlsServerName: string | undefined;
+  /** True when neither --address nor VAULT_ADDR was set. */
+  defaultAddress: boolean;
   /** Origins (scheme://host:port) a standby's 307 may send us to, besides the address itself. */
   redirectOrigins: string[];
 }
@@ -73,6 +75,7 @@ export function resolveConnection(opts: ConnectionSettings, env: ProviderContext
     skipVerify: opts.skipVerify ?? parseBool('VAULT_SKIP_VERIFY', env.VAULT_SKIP_VERIFY) ?? false,
     tlsServerName: opts.tlsServerName ?? (env.VAULT_TLS_SERVER_NAME || undefined),
     redirectOrigins: redirectOrigins(address, opts.allowRedirectTo),
+    defaultAddress: !opts.address && !env.VAULT_ADDR,
   };
 }
 
@@ -86,5 +89,5 @@ async function tlsSettings(conn: ResolvedConnection): Promise<VaultTls | undefin
 
 /** A client for the resolved connection, bound to the fetch's deadline signal. */
 export async function connect(conn: ResolvedConnection, signal: AbortSignal): Promise<VaultClient> {
-  return new VaultClient({ address: conn.address, namespace: conn.namespace, tls: await tlsSettings(conn), redirectOrigins: conn.redirectOrigins, signal });
+  return new VaultClient({ address: conn.address, namespace: conn.namespace, tls: await tlsSettings(conn), redirectOrigins: conn.redirectOrigins, defaultAddress: conn.defaultAddress, signal });
 }

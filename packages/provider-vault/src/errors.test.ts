@@ -129,6 +129,17 @@ describe('vault provider: errors', () => {
     assert.match(err.line, new RegExp(`cannot reach Vault at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); check VAULT_ADDR`));
   });
 
+  it('says VAULT_ADDR is not set when the vault CLI\'s default address does not answer', async () => {
+    f.env.VAULT_ADDR = undefined;
+    try {
+      const err = await f.fail({ path: 'secret/app', field: 'api_key', kvVersion: 2 });
+      assert.equal(err.exitCode, ExitCode.unreachable);
+      assert.match(err.line, /^cannot reach Vault at https:\/\/127\.0\.0\.1:8200 \(\w+\); VAULT_ADDR is not set, so this is the vault CLI's default address; set VAULT_ADDR/);
+    } finally {
+      f.env.VAULT_ADDR = f.server.address;
+    }
+  });
+
   it('passes on Vault\'s own reason for a rejected request', async () => {
     f.env.VAULT_TOKEN = f.server.rootToken;
     const err = await f.fail({ path: 'database/creds/nope', field: 'password' });

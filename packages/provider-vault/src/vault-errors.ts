@@ -10,6 +10,8 @@ export interface RequestSite {
   apiPath: string;
   /** The capability the request needs, named as Vault policies name it. */
   capability: 'read' | 'update';
+  /** True when no address was configured and the vault CLI's default was used. */
+  defaultAddress?: boolean;
 }
 
 /**
@@ -58,7 +60,9 @@ export function transportError(err: unknown, site: RequestSite, signal: AbortSig
   }
   if (isNetworkError(err) || err instanceof TypeError) {
     return new UnreachableError(`cannot reach Vault at ${site.address} (${code})`, {
-      hint: 'check VAULT_ADDR (or --address) and that Vault is running',
+      hint: site.defaultAddress
+        ? 'VAULT_ADDR is not set, so this is the vault CLI\'s default address; set VAULT_ADDR (or --address) to your Vault, e.g. https://vault.example.com:8200'
+        : 'check VAULT_ADDR (or --address) and that Vault is running',
       cause: err,
     });
   }
