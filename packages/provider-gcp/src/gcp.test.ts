@@ -314,6 +314,18 @@ describe('errors', () => {
     assert.match(err.line, new RegExp(`permission denied on ${TARGET}.*roles/iam\\.serviceAccountTokenCreator`));
   });
 
+  test('impersonation with the IAM Credentials API disabled says to enable that API', async () => {
+    google.iamCredentialsState.disabledIn = '123456789012';
+    try {
+      const err = await failureOf({ kind: 'access-token', credentialsFile: saKey, impersonateServiceAccount: TARGET, iamCredentialsEndpoint: google.iamCredentials.url });
+      assert.equal(err.exitCode, ExitCode.auth);
+      assert.match(err.line, /^iamcredentials\.googleapis\.com is not enabled in project 123456789012 .*; enable it: gcloud services enable iamcredentials\.googleapis\.com --project=123456789012/);
+      assert.doesNotMatch(err.line, /serviceAccountTokenCreator/);
+    } finally {
+      delete google.iamCredentialsState.disabledIn;
+    }
+  });
+
   test('no credentials anywhere is an AuthError that says how to log in', async () => {
     const err = await withProcessEnv({ METADATA_SERVER_DETECTION: 'none' }, () => failureOf({ kind: 'access-token' }));
     assert.equal(err.exitCode, ExitCode.auth);

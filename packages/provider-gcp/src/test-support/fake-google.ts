@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'no
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startIamCredentialsServer, type ImpersonationTarget } from './iam-credentials-server.js';
+import { startIamCredentialsServer, type IamCredentialsState, type ImpersonationTarget } from './iam-credentials-server.js';
 import { IdTokenIssuer } from './id-token-issuer.js';
 import { startMetadataServer } from './metadata-server.js';
 import { startOAuthTokenServer, type AuthorizedUserRecord, type OAuthTokenServer } from './oauth-token-server.js';
@@ -38,6 +38,8 @@ export interface FakeGoogle {
   /** Flip `disabledIn` to a project number to disable the Secret Manager API there. */
   secretManagerState: SecretManagerState;
   iamCredentials: RunningServer;
+  /** Flip `disabledIn` to a project number to disable the IAM Credentials API there. */
+  iamCredentialsState: IamCredentialsState;
   sts: RunningServer;
   /** A 0700 directory for credential files, removed by close(). */
   dir: string;
@@ -69,7 +71,8 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
   const metadata = await startMetadataServer({ ledger, idTokens, ...(opts.metadata ?? { email: 'default@fake.iam.gserviceaccount.com', projectId: 'fake' }) });
   const secretManagerState: SecretManagerState = {};
   const secretManager = await startSecretManagerServer(ledger, opts.secrets ?? [], secretManagerState);
-  const iamCredentials = await startIamCredentialsServer(ledger, idTokens, opts.impersonation ?? []);
+  const iamCredentialsState: IamCredentialsState = {};
+  const iamCredentials = await startIamCredentialsServer(ledger, idTokens, opts.impersonation ?? [], iamCredentialsState);
   const sts = await startStsServer(ledger, opts.federation ?? []);
   const dir = await mkdtemp(join(tmpdir(), 'claude-key-gcp-'));
 
@@ -87,6 +90,7 @@ export async function startFakeGoogle(opts: FakeGoogleOptions): Promise<FakeGoog
     secretManager,
     secretManagerState,
     iamCredentials,
+    iamCredentialsState,
     sts,
     dir,
     async writeServiceAccountKey(email, overrides = {}) {

@@ -1,6 +1,6 @@
 // A stand-in for the IAM Service Account Credentials API (impersonation):
 // `POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken` and `:generateIdToken`.
-import { bearerOf, listen, sendGoogleApiError, sendJson, type RunningServer } from './http.js';
+import { bearerOf, listen, sendGoogleApiError, sendJson, sendServiceDisabled, type RunningServer } from './http.js';
 import type { IdTokenIssuer } from './id-token-issuer.js';
 import type { TokenLedger } from './token-ledger.js';
 
@@ -10,12 +10,23 @@ export interface ImpersonationTarget {
   tokenCreators: string[];
 }
 
-export async function startIamCredentialsServer(ledger: TokenLedger, idTokens: IdTokenIssuer, targets: ImpersonationTarget[]): Promise<RunningServer> {
+export interface IamCredentialsState {
+  /** Set to a project number to answer every call as if the API were disabled there. */
+  disabledIn?: string;
+}
+
+export async function startIamCredentialsServer(
+  ledger: TokenLedger,
+  idTokens: IdTokenIssuer,
+  targets: ImpersonationTarget[],
+  state: IamCredentialsState = {},
+): Promise<RunningServer> {
   return listen(async (req, res, body) => {
     const match = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):(generateAccessToken|generateIdToken)$/.exec(new URL(req.url!, 'http://x').pathname);
     if (req.method !== 'POST' || !match) return sendGoogleApiError(res, 404, 'NOT_FOUND', 'Requested entity was not found.');
     const grant = ledger.lookup(bearerOf(req));
     if (!grant) return sendGoogleApiError(res, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
+    if (state.disabledIn) return sendServiceDisabled(res, 'iamcredentials.googleapis.com', 'IAM Service Account Credentials API', state.disabledIn);
     const email = decodeURIComponent(match[1]!);
     const method = match[2]!;
     const target = targets.find((t) => t.email === email);
