@@ -112,6 +112,19 @@ test('permission denied on the secret exits 3 with one line and no secret', asyn
   assert.doesNotMatch(run.stderr, /ya29\.|sk-ant-|PRIVATE KEY/);
 });
 
+test('a disabled Secret Manager API exits 3 with one line giving the gcloud command to enable it', async () => {
+  google.secretManagerState.disabledIn = '123456789012';
+  try {
+    const run = await claudeKey(['gcp', 'secret', '--name', `${SECRET}/versions/latest`, '--credentials-file', saKey, '--secret-manager-endpoint', google.secretManager.url]);
+    assert.equal(run.code, ExitCode.auth);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /gcloud services enable secretmanager\.googleapis\.com --project=123456789012/);
+  } finally {
+    delete google.secretManagerState.disabledIn;
+  }
+});
+
 test('no credentials at all exits 3 and says how to log in', async () => {
   const run = await claudeKey(['gcp', 'access-token']);
   assert.equal(run.code, ExitCode.auth);
