@@ -241,7 +241,7 @@ describe('aws provider: error mapping', () => {
   test('access denied passes on the service\'s text, which names the principal and the missing permission', async () => {
     const err = await failureOf({ secretId: 'denied' });
     assert.equal(err.exitCode, ExitCode.auth);
-    assert.match(err.line, /^access denied to secret "denied" \(AccessDeniedException: User is not authorized to perform: secretsmanager:GetSecretValue because no identity-based policy allows/);
+    assert.match(err.line, /^access denied to secret "denied" \(AccessDeniedException: User: arn:aws:iam::123456789012:user\/test is not authorized to perform: secretsmanager:GetSecretValue on resource: denied because no identity-based policy allows/);
   });
 
   test('an aborted deadline signal rejects without a request reaching the server', async () => {

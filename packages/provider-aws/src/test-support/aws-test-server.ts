@@ -103,7 +103,7 @@ export async function startAwsTestServer(options: AwsTestServerOptions): Promise
     const reply =
       service === 'sts'
         ? handleSts(params!, { accessKeyId: verified.accessKeyId, key }, stsState)
-        : handleSecretsManager(typeof target === 'string' ? target : undefined, contentType, body, secrets, verified.region);
+        : handleSecretsManager(typeof target === 'string' ? target : undefined, contentType, body, secrets, verified.region, key.arn);
     return { reply, record };
   }
 

@@ -71,6 +71,7 @@ export function handleSecretsManager(
   body: Buffer,
   secrets: ReadonlyMap<string, SecretFixture>,
   region: string,
+  callerArn = `arn:aws:iam::${ACCOUNT}:user/test`,
 ): JsonReply {
   if (target !== 'secretsmanager.GetSecretValue') return jsonError('UnknownOperationException');
   if (contentType !== 'application/x-amz-json-1.1') return jsonError('SerializationException', 'Unexpected content type');
@@ -88,7 +89,14 @@ export function handleSecretsManager(
   // A secret exists in one region; asked elsewhere, Secrets Manager cannot find it (the docs'
   // "Secrets Manager can't find the specified secret" for GetSecretValue's ResourceNotFoundException).
   if (!secret || ('region' in secret && secret.region && secret.region !== region)) return jsonError('ResourceNotFoundException');
-  if ('error' in secret) return jsonError(secret.error);
+  if ('error' in secret) {
+    // An implicit deny names the caller, the action and the resource, in the form of IAM's
+    // "Troubleshoot access denied error messages" (docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+    if (secret.error === 'AccessDeniedException') {
+      return jsonError('AccessDeniedException', `User: ${callerArn} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${input.SecretId} because no identity-based policy allows the secretsmanager:GetSecretValue action`);
+    }
+    return jsonError(secret.error);
+  }
 
   const wantedId = typeof input.VersionId === 'string' ? input.VersionId : undefined;
   const wantedStage = typeof input.VersionStage === 'string' ? input.VersionStage : wantedId ? undefined : 'AWSCURRENT';
