@@ -18,6 +18,7 @@ import {
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
 import type { Provider, ProviderCommand, TokenStore } from '../provider.js';
+import type { SecretScheme } from '../secret-ref.js';
 import { addFieldOptions, collectFieldValues, describeFields } from './flags.js';
 import { readSecret, type HelperIO } from './io.js';
 import type { HelperSpec } from '../helper.js';
@@ -105,6 +106,7 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
     if (!stores.has(name)) stores.set(name, loadTokenStore(spec, name));
     return stores.get(name)!;
   };
+  const schemes = new Map<string, Promise<SecretScheme>>();
   const ctx: RunContext = { spec, io, split, config, registry, store, now, tokenStore, engine: undefined as unknown as Engine };
   ctx.engine = new Engine({
     helperName: spec.name,
@@ -118,7 +120,12 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
         if (verbose) io.stderr(`${spec.name}: ${m}`);
       },
     },
-    loadProvider: (name) => registry.load(name),
+    secretScheme: (name) => {
+      const loader = spec.secretSchemes?.[name];
+      if (!loader) return undefined;
+      if (!schemes.has(name)) schemes.set(name, loader());
+      return schemes.get(name);
+    },
     tokenStore,
     profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
   });
