@@ -77,6 +77,8 @@ const MAX_REFUSED = 8;
 /** Stale-if-error allowance past max-age for tokens with no known expiry. */
 export const STALE_IF_ERROR_MS = 3_600_000;
 const MAX_PROFILE_DEPTH = 4;
+/** Any provider, not only a networked one, can be slow: a command, a keychain prompt, a login. */
+const DEADLINE_HINT = 'raise --timeout if it is only slow; --verbose shows what it was doing';
 
 export class Engine {
   constructor(private readonly deps: EngineDeps) {}
@@ -214,9 +216,7 @@ export class Engine {
     const onDeadline = new Promise<never>((_, reject) => {
       fire = () =>
         reject(
-          new DeadlineError(`${req.label} did not answer within ${formatDuration(req.settings.timeoutMs)}`, {
-            hint: 'check the network path to the provider, or raise --timeout',
-          }),
+          new DeadlineError(`${req.label} did not finish within ${formatDuration(req.settings.timeoutMs)}`, { hint: DEADLINE_HINT }),
         );
       if (deadline.aborted) fire();
       else deadline.addEventListener('abort', fire, { once: true });
@@ -324,7 +324,7 @@ function checkCredential(credential: Credential, label: string, now: number): vo
 export function toClaudeKeyError(err: unknown, label: string, deadline: AbortSignal, timeoutMs: number): ClaudeKeyError {
   if (isClaudeKeyError(err)) return err;
   if (deadline.aborted || isAbortError(err)) {
-    return new DeadlineError(`${label} did not answer within ${formatDuration(timeoutMs)}`, { hint: 'raise --timeout or check the network' });
+    return new DeadlineError(`${label} did not finish within ${formatDuration(timeoutMs)}`, { hint: DEADLINE_HINT });
   }
   if (isNetworkError(err)) {
     const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;

@@ -11,9 +11,29 @@ import { hashKey, type Timing } from './cache/entry.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Flags the engine owns. They are accepted before or after the provider name. */
-export const ENGINE_VALUE_FLAGS = ['--profile', '--config', '--timeout', '--ttl', '--grace', '--max-age', '--cache'] as const;
-export const ENGINE_BOOLEAN_FLAGS = ['--no-cache', '--verbose'] as const;
+/**
+ * The flags the engine owns, the one list: the warm path's argv split, commander's options and
+ * every help text are made from it. They are accepted before or after the provider name.
+ */
+export const ENGINE_FLAGS = [
+  { flag: '--profile', value: 'name', help: 'use a profile from the config file' },
+  { flag: '--config', value: 'file', help: 'config file (default: $XDG_CONFIG_HOME/<helper>/config.yaml; env CLAUDE_KEY_CONFIG)' },
+  { flag: '--timeout', value: 'duration', help: 'overall deadline, e.g. 8s, 500ms, 2m (default 8s)' },
+  { flag: '--ttl', value: 'duration', help: "Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)" },
+  { flag: '--grace', value: 'duration', help: 'extra validity a cached token needs beyond the TTL (default 60s)' },
+  { flag: '--max-age', value: 'duration', help: 'reuse a token with no known expiry this long (default: the TTL, or 5m)' },
+  { flag: '--cache', value: 'store', help: 'file (default), off, or a token store such as keychain' },
+  { flag: '--no-cache', help: 'always fetch; never read or write the cache' },
+  { flag: '--verbose', help: 'debug lines on stderr, e.g. whether the token came from the cache (never secrets)' },
+] as const satisfies readonly { flag: `--${string}`; value?: string; help: string }[];
+export type EngineFlagName = (typeof ENGINE_FLAGS)[number]['flag'];
+
+/** The "Engine options" help block, for all flags or the named ones, aligned like commander's. */
+export function engineFlagsHelp(only?: readonly EngineFlagName[]): string {
+  const rows = ENGINE_FLAGS.filter((f) => !only || only.includes(f.flag)).map((f) => ['value' in f ? `${f.flag} <${f.value}>` : f.flag, f.help] as const);
+  const width = Math.max(...rows.map(([usage]) => usage.length)) + 2;
+  return rows.map(([usage, help]) => `  ${usage.padEnd(width)}${help}`).join('\n');
+}
 /** Keys of a profile (or `defaults`) that configure the engine rather than the provider. */
 export const ENGINE_KEYS = ['timeout', 'ttl', 'grace', 'maxAge', 'cache', 'provider', 'description'] as const;
 
@@ -54,11 +74,12 @@ export function splitArgs(argv: readonly string[]): SplitArgs {
       break;
     }
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if ((ENGINE_VALUE_FLAGS as readonly string[]).includes(name)) {
+    const known = ENGINE_FLAGS.find((f) => f.flag === name);
+    if (known && 'value' in known) {
       const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      if (value === undefined) throw new UsageError(`${name} needs a value`, { hint: `e.g. ${name} <${known.value}>` });
       engine[camel(name)] = value;
-    } else if ((ENGINE_BOOLEAN_FLAGS as readonly string[]).includes(arg)) {
+    } else if (known && inline === undefined) {
       engine[camel(arg)] = true;
     } else if (arg === '--help' || arg === '-h' || arg === '--version' || arg === '-V') {
       wantsHelp = true;

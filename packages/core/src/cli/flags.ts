@@ -97,3 +97,20 @@ export function collectFieldValues(
   }
   return out;
 }
+
+/**
+ * A provider's option errors in the user's terms: the flag (`--secret-id is required`), not zod's
+ * path (`secretId: Invalid input: expected string, received undefined`). Profile keys are the same
+ * words, so the line reads right for a profile too.
+ */
+export function describeOptionsError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const [head, ...rest] = issue.path.map(String);
+      const flag = head === undefined ? 'options' : `--${kebab(head)}${rest.length ? ` (${rest.join('.')})` : ''}`;
+      const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+      return missing ? `${flag} is required` : `${flag}: ${issue.message.replace(/^Invalid input: /, '')}`;
+    })
+    .join('; ');
+}
