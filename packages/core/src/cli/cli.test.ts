@@ -363,3 +363,17 @@ test('every command help lists the engine options its examples use', async () =>
     }
   }
 });
+
+test('the engine flag table is the one list: the warm split takes each flag, and the top and provider help both show it', async () => {
+  const { ENGINE_FLAGS, splitArgs } = await import('../invocation.js');
+  const s = sandbox();
+  const top = (await run(['--help'], s.env)).stdout;
+  const exec = (await run(['exec', '--help'], s.env)).stdout;
+  for (const f of ENGINE_FLAGS) {
+    const argv = 'value' in f ? ['exec', f.flag, 'v', '--', 'true'] : ['exec', f.flag, '--', 'true'];
+    assert.deepEqual(splitArgs(argv).rest, ['--', 'true'], `${f.flag} is taken by the split`);
+    const line = new RegExp(`^ {2}${f.flag}${'value' in f ? ` <${f.value}>` : ''} +${f.help.slice(0, 20).replace(/[$()]/g, '\\$&')}`, 'm');
+    assert.match(top, line, `--help lists ${f.flag}`);
+    assert.match(exec, line, `exec --help lists ${f.flag}`);
+  }
+});
