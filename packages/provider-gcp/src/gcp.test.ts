@@ -262,6 +262,12 @@ describe('secret', () => {
 });
 
 describe('errors', () => {
+  test('a credentials file that does not exist is NotFoundError (exit 6) naming the file and where it was given', async () => {
+    const err = await failureOf({ kind: 'access-token', credentialsFile: '/nonexistent/sa.json' });
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.match(err.line, /the Google credentials file \/nonexistent\/sa\.json \(--credentials-file\) does not exist/);
+  });
+
   test('a key the token endpoint cannot verify is an AuthError with the ADC login hint', async () => {
     const forged = await google.writeServiceAccountKey(SA, { private_key: google.accounts.get(STRANGER)!.privateKeyPem });
     const err = await failureOf({ kind: 'access-token', credentialsFile: forged });
