@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { createHelper, type HelperSpec } from '../helper.js';
 import type { HelperIO } from './io.js';
 import { ExitCode } from '../errors.js';
+import { defineProvider } from '../provider.js';
+import { z } from 'zod';
 
 interface Run {
   code: number;
@@ -100,7 +102,7 @@ test('config errors name the file and the bad field, with exit code 2', async ()
   writeFileSync(config, 'profiles:\n  work:\n    provider: exec\n    command: "not-a-list"\n');
   const wrongType = await run(['--config', config, '--profile', 'work'], s.env);
   assert.equal(wrongType.code, ExitCode.usage);
-  assert.match(wrongType.stderr, /^ck-test: profile work \(exec\): --command: expected array, received string; see ck-test exec --help$/m);
+  assert.match(wrongType.stderr, /^ck-test: profile work \(exec\): the command argument: expected array, received string; see ck-test exec --help$/m);
   const unknown = await run(['--config', config, '--profile', 'nope'], s.env);
   assert.match(unknown.stderr, /profile "nope" is not defined.*known profiles: work/);
   writeFileSync(config, 'profiles: [oops');
@@ -321,7 +323,15 @@ test('errors speak in flags, with one prefix: a missing option names --path, not
   const s = sandbox();
   const r = await run(['file'], s.env);
   assert.equal(r.code, ExitCode.usage);
-  assert.equal(r.stderr, 'ck-test: file: --path is required; see ck-test file --help\n');
+  assert.equal(r.stderr, 'ck-test: file: the path argument is required; see ck-test file --help\n');
+  const needsFlag = defineProvider({
+    name: 'needs-flag',
+    summary: 'test',
+    options: z.object({ secretId: z.string() }),
+    fetch: async () => ({ token: 'never-fetched' }),
+  });
+  const missingFlag = await run(['needs-flag'], s.env, { providers: [{ name: 'needs-flag', summary: 't', load: async () => needsFlag }] });
+  assert.equal(missingFlag.stderr, 'ck-test: needs-flag: --secret-id is required; see ck-test needs-flag --help\n');
   const unknown = await run(['exec', '--bogus-flag', '--', 'true'], s.env);
   assert.equal(unknown.stderr, "ck-test: unknown option '--bogus-flag'; see ck-test exec --help\n");
 });

@@ -103,14 +103,18 @@ export function collectFieldValues(
  * path (`secretId: Invalid input: expected string, received undefined`). Profile keys are the same
  * words, so the line reads right for a profile too.
  */
-export function describeOptionsError(error: z.ZodError): string {
+export function describeOptionsError(error: z.ZodError, positional?: string): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => {
       const [head, ...rest] = issue.path.map(String);
-      const flag = head === undefined ? 'options' : `--${kebab(head)}${rest.length ? ` (${rest.join('.')})` : ''}`;
+      // The positional option is usually given bare (`exec -- CMD`, `gcp secret`): name it as an argument.
+      const flag =
+        head === undefined ? 'options'
+        : head === positional ? `the ${kebab(head)} argument`
+        : `--${kebab(head)}${rest.length ? ` (${rest.join('.')})` : ''}`;
       const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-      return missing ? `${flag} is required` : `${flag}: ${issue.message.replace(/^Invalid input: /, '')}`;
+      return missing ? `${flag} is required` : `${flag}: ${issue.message.replace(/^Invalid (input|option): /, '')}`;
     })
     .join('; ');
 }

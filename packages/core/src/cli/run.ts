@@ -145,7 +145,7 @@ async function loadTokenStore(spec: HelperSpec, name: string): Promise<TokenStor
 export function validateOptions(provider: Provider, label: string, merged: Record<string, unknown>, helperName: string): unknown {
   const parsed = provider.options.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(`${label}: ${describeOptionsError(parsed.error)}`, { hint: `see ${helperName} ${provider.name} --help` });
+    throw new ConfigError(`${label}: ${describeOptionsError(parsed.error, provider.positional)}`, { hint: `see ${helperName} ${provider.name} --help` });
   }
   return parsed.data;
 }
@@ -362,7 +362,7 @@ function configureExtraCommand(
     const values = collectFieldValues(fields, self.opts(), command.positional ? args[0] : undefined, command.positional);
     const parsed = command.options.safeParse(values);
     if (!parsed.success) {
-      throw new ConfigError(`${provider.name} ${name}: ${describeOptionsError(parsed.error)}`, { hint: `see ${spec.name} ${provider.name} ${name} --help` });
+      throw new ConfigError(`${provider.name} ${name}: ${describeOptionsError(parsed.error, command.positional)}`, { hint: `see ${spec.name} ${provider.name} ${name} --help` });
     }
     const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
     const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
