@@ -30,13 +30,14 @@ test('file: expands ~, trims, warns about a file others can read; a missing file
     exit(ExitCode.notFound)(err) && (err as Error).message === `secret file ${join(home, '.keys', 'none')} does not exist`);
 });
 
-test('a registered scheme resolves its references; unknown schemes and plain text are literals', async () => {
+test('a registered scheme resolves its references; an unknown scheme is an error, URLs and plain text are literals', async () => {
   const seen: string[] = [];
   const vaultish: SecretScheme = { usage: 'mem:NAME', resolve: async (rest) => (seen.push(rest), ` from-mem-${rest}\n`) };
   const schemes = (name: string) => (name === 'mem' ? vaultish : undefined);
   assert.equal(await resolveSecretRef('mem:a/b', ctx(), schemes), 'from-mem-a/b');
   assert.deepEqual(seen, ['a/b']);
-  assert.equal(await resolveSecretRef('other:thing', ctx(), schemes), 'other:thing');
+  await assert.rejects(resolveSecretRef('keychain:svc/acct', ctx(), schemes), (err: unknown) =>
+    exit(ExitCode.usage)(err) && /"keychain:" references are not available here/.test((err as Error).message));
   assert.equal(await resolveSecretRef('https://example.com/x', ctx(), schemes), 'https://example.com/x');
   assert.equal(await resolveSecretRef('literal-value', ctx(), schemes), 'literal-value');
 });

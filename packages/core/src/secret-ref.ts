@@ -44,7 +44,7 @@ export function referenceScheme(ref: string): string | undefined {
   return /^([a-z][a-z0-9-]*):/.exec(ref)?.[1];
 }
 
-/** Resolves `env:`, `file:` and registered schemes; anything else is returned as the literal it is. */
+/** Resolves `env:`, `file:` and registered schemes; text without a scheme (or a URL) is a literal. */
 export async function resolveSecretRef(ref: string, ctx: SecretRefContext, schemes?: SchemeLookup): Promise<string> {
   const scheme = referenceScheme(ref);
   if (scheme === undefined) return ref;
@@ -52,7 +52,12 @@ export async function resolveSecretRef(ref: string, ctx: SecretRefContext, schem
   if (scheme === 'env') return readEnvSecret(rest, ctx.env);
   if (scheme === 'file') return readSecretFile(rest, ctx.env, ctx);
   const registered = await schemes?.(scheme);
-  if (!registered) return ref;
+  if (!registered) {
+    // A URL is a literal; any other `word:` is a reference this helper cannot resolve, and sending
+    // it on as a literal secret would fail later and far away.
+    if (rest.startsWith('//')) return ref;
+    throw new ConfigError(`"${scheme}:" references are not available here`, { hint: 'use env:NAME or file:PATH, or install the package that provides them' });
+  }
   const value = (await registered.resolve(rest, ctx)).trim();
   if (!value) throw new NotFoundError(`${ref} is empty`, { hint: `store a value there, or change the reference` });
   return value;
