@@ -262,12 +262,6 @@ describe('secret', () => {
 });
 
 describe('errors', () => {
-  test('a credentials file that does not exist is NotFoundError (exit 6) naming the file and where it was given', async () => {
-    const err = await failureOf({ kind: 'access-token', credentialsFile: '/nonexistent/sa.json' });
-    assert.equal(err.exitCode, ExitCode.notFound);
-    assert.match(err.line, /the Google credentials file \/nonexistent\/sa\.json \(--credentials-file\) does not exist/);
-  });
-
   test('a key the token endpoint cannot verify is an AuthError with the ADC login hint', async () => {
     const forged = await google.writeServiceAccountKey(SA, { private_key: google.accounts.get(STRANGER)!.privateKeyPem });
     const err = await failureOf({ kind: 'access-token', credentialsFile: forged });
@@ -304,10 +298,10 @@ describe('errors', () => {
     assert.match(err.line, /no Google Application Default Credentials found; run `gcloud auth application-default login`/);
   });
 
-  test('a missing --credentials-file is a ConfigError naming the path', async () => {
+  test('a missing --credentials-file is "does not exist" (exit 6) naming the path and where it was given', async () => {
     const err = await failureOf({ kind: 'access-token', credentialsFile: join(google.dir, 'nope.json') });
-    assert.equal(err.exitCode, ExitCode.usage);
-    assert.match(err.line, /nope\.json \(--credentials-file\): ENOENT/);
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.match(err.line, /the Google credentials file \S*nope\.json \(--credentials-file\) does not exist/);
   });
 
   test('a token endpoint nobody listens on is UnreachableError', async () => {
