@@ -387,3 +387,17 @@ test('the engine flag table is the one list: the warm split takes each flag, and
     assert.match(exec, line, `exec --help lists ${f.flag}`);
   }
 });
+
+test('a provider help shows a default-on switch as --no-<flag>, the form its examples use', async () => {
+  const s = sandbox();
+  const switched = defineProvider({
+    name: 'switched',
+    summary: 'test',
+    options: z.object({ browser: z.boolean().default(true).describe('open a browser') }),
+    examples: ['ck-test switched --no-browser'],
+    fetch: async () => ({ token: 'never-fetched' }),
+  });
+  const r = await run(['switched', '--help'], s.env, { providers: [{ name: 'switched', summary: 't', load: async () => switched }] });
+  assert.match(r.stdout, /^ {2}--no-browser +open a browser$/m);
+  assert.doesNotMatch(r.stdout, /^ {2}--browser /m);
+});
