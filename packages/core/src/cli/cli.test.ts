@@ -1,8 +1,8 @@
 // The CLI contract: one token on stdout, redacted one-line errors, distinct exit codes, profiles, warm path, commands.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHelper, type HelperSpec } from '../helper.js';
@@ -17,8 +17,14 @@ interface Run {
   stderr: string;
 }
 
+const roots: string[] = [];
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
 function sandbox() {
   const root = mkdtempSync(join(tmpdir(), 'ck-cli-'));
+  roots.push(root);
   const env: Record<string, string | undefined> = {
     HOME: join(root, 'home'),
     PATH: process.env.PATH,
