@@ -12,4 +12,7 @@ export const helper = createHelper({
   tokenStores: {
     keychain: async () => ((await import(keychainPackage)) as { tokenStore: never }).tokenStore,
   },
+  secretSchemes: {
+    keychain: async () => ((await import(keychainPackage)) as { secretScheme: never }).secretScheme,
+  },
 });

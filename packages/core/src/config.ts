@@ -4,16 +4,16 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from './errors.js';
-import { fileStamp, normaliseKeys, snapshotPath, type ConfigFile } from './invocation.js';
+import { camel, ENGINE_FLAGS, fileStamp, normaliseKeys, snapshotPath, type ConfigFile } from './invocation.js';
 
-const engineKeys = {
-  timeout: z.union([z.string(), z.number()]).optional(),
-  ttl: z.union([z.string(), z.number()]).optional(),
-  grace: z.union([z.string(), z.number()]).optional(),
-  maxAge: z.union([z.string(), z.number()]).optional(),
-  'max-age': z.union([z.string(), z.number()]).optional(),
-  cache: z.string().optional(),
-};
+// From the engine flag table: each setting flag is a key in either spelling (`max-age`, `maxAge`).
+// Values are checked when used (resolveEngineSettings), with the key named in the message.
+const engineKeys = Object.fromEntries(
+  ENGINE_FLAGS.filter((f) => 'setting' in f).flatMap((f) => {
+    const value = f.value === 'duration' ? z.union([z.string(), z.number()]).optional() : z.string().optional();
+    return [...new Set([f.flag.slice(2), camel(f.flag)])].map((k) => [k, value] as const);
+  }),
+);
 
 const ConfigSchema = z
   .object({

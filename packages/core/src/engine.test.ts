@@ -56,7 +56,6 @@ function harness(opts: { lifetimeMs?: number; impl?: (n: number, ctx: ProviderCo
     now: () => clock.now,
     caller: () => caller.id,
     log: { warn: (m) => warnings.push(m), debug: () => {} },
-    loadProvider: async () => provider,
     tokenStore: async () => {
       throw new Error('no token stores in this test');
     },

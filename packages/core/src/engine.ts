@@ -27,7 +27,8 @@ import {
 import { servedWithinWindow } from './fast-path.js';
 import type { EngineSettings } from './invocation.js';
 import type { Credential, Provider, ProviderContext, ProviderLogger, TokenStore } from './provider.js';
-import { readSecretFile } from './secret-file.js';
+import { resolveSecretRef, type SchemeLookup } from './secret-ref.js';
+import { tokenProblem } from './token.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,8 +42,8 @@ export interface EngineDeps {
   /** Identity of the Claude Code process that ran us, if any. */
   caller(): string | undefined;
   log: ProviderLogger;
-  /** Loads a provider by name (registry or plugin package). */
-  loadProvider(name: string): Promise<Provider>;
+  /** Reference schemes packages register (`keychain:`); env: and file: are built in. */
+  secretScheme?: SchemeLookup;
   /** A non-file token store (`--cache keychain`). */
   tokenStore(name: string): Promise<TokenStore>;
   /** Resolves `profile:NAME` references by running that profile through the engine. */
@@ -76,6 +77,8 @@ const MAX_REFUSED = 8;
 /** Stale-if-error allowance past max-age for tokens with no known expiry. */
 export const STALE_IF_ERROR_MS = 3_600_000;
 const MAX_PROFILE_DEPTH = 4;
+/** Any provider, not only a networked one, can be slow: a command, a keychain prompt, a login. */
+const DEADLINE_HINT = 'raise --timeout if it is only slow; --verbose shows what it was doing';
 
 export class Engine {
   constructor(private readonly deps: EngineDeps) {}
@@ -110,8 +113,11 @@ export class Engine {
         if (!tokenStore || tokenStore.name !== entry.store) return undefined;
         const token = await tokenStore.get(req.key).catch(() => undefined);
         if (!token || sha256(token) !== entry.tokenHash) return undefined;
+        registerSecret(token);
         return { ...entry, token };
       }
+      // Known to redaction from the moment it is read: a provider error may quote it (stale-if-error).
+      registerSecret(entry.token);
       return entry;
     };
     const wasRefused = (entry: CacheEntry) =>
@@ -210,9 +216,7 @@ export class Engine {
     const onDeadline = new Promise<never>((_, reject) => {
       fire = () =>
         reject(
-          new DeadlineError(`${req.label} did not answer within ${formatDuration(req.settings.timeoutMs)}`, {
-            hint: 'check the network path to the provider, or raise --timeout',
-          }),
+          new DeadlineError(`${req.label} did not finish within ${formatDuration(req.settings.timeoutMs)}`, { hint: DEADLINE_HINT }),
         );
       if (deadline.aborted) fire();
       else deadline.addEventListener('abort', fire, { once: true });
@@ -280,42 +284,16 @@ export class Engine {
     };
   }
 
-  /** `env:`, `file:`, `keychain:`, `profile:` references; anything else is a literal. */
+  /** `profile:` references here; `env:`, `file:` and registered schemes through the one resolver. */
   async resolveSecret(ref: string, req: TokenRequest, signal: AbortSignal): Promise<string> {
     const { deps } = this;
-    const colon = ref.indexOf(':');
-    const scheme = colon > 0 ? ref.slice(0, colon) : '';
-    const rest = ref.slice(colon + 1);
     let value: string;
-    switch (scheme) {
-      case 'env': {
-        const v = deps.env[rest];
-        if (v === undefined || v === '') throw new ConfigError(`environment variable ${rest} is not set`, { hint: `export ${rest}=... or change the reference` });
-        value = v;
-        break;
-      }
-      case 'file':
-        value = await readSecretFile(rest, deps.env, deps.log);
-        break;
-      case 'keychain': {
-        const slash = rest.indexOf('/');
-        if (slash <= 0) throw new ConfigError(`keychain reference "${ref}" must be keychain:SERVICE/ACCOUNT`);
-        const keychain = await deps.loadProvider('keychain');
-        const credential = await keychain.fetch(
-          keychain.options.parse({ service: rest.slice(0, slash), account: rest.slice(slash + 1) }) as never,
-          this.context(req, signal, false),
-        );
-        value = credential.token;
-        break;
-      }
-      case 'profile': {
-        const depth = (req.depth ?? 0) + 1;
-        if (depth > MAX_PROFILE_DEPTH) throw new ConfigError(`profile references nest deeper than ${MAX_PROFILE_DEPTH} (a cycle?) at "${ref}"`);
-        value = await deps.profileToken(rest, depth);
-        break;
-      }
-      default:
-        value = ref;
+    if (ref.startsWith('profile:')) {
+      const depth = (req.depth ?? 0) + 1;
+      if (depth > MAX_PROFILE_DEPTH) throw new ConfigError(`profile references nest deeper than ${MAX_PROFILE_DEPTH} (a cycle?) at "${ref}"`);
+      value = await deps.profileToken(ref.slice('profile:'.length), depth);
+    } else {
+      value = await resolveSecretRef(ref, { env: deps.env, signal, warn: (m) => deps.log.warn(`${req.label}: ${m}`) }, deps.secretScheme);
     }
     registerSecret(value);
     return value;
@@ -328,7 +306,13 @@ function checkCredential(credential: Credential, label: string, now: number): vo
   }
   const token = credential.token.trim();
   if (token.length === 0) throw new AuthError(`${label} returned an empty token`, { hint: 'check the secret at the source' });
-  if (/[\r\n]/.test(token)) throw new ConfigError(`${label} returned a multi-line value; a token must be one line`, { hint: 'pick a single field of the secret' });
+  const problem = tokenProblem(token);
+  if (problem) {
+    // Never quote the token: the position and the kind of character are enough to find it.
+    throw new AuthError(`${label} returned a token that ${problem}, so it cannot be sent as a header`, {
+      hint: 'fix the secret at the source, or pick the single field that holds the token',
+    });
+  }
   credential.token = token;
   if (credential.expiresAt !== undefined) {
     if (!Number.isFinite(credential.expiresAt)) throw new InternalError(`${label} returned an invalid expiry (provider bug)`);
@@ -340,7 +324,7 @@ function checkCredential(credential: Credential, label: string, now: number): vo
 export function toClaudeKeyError(err: unknown, label: string, deadline: AbortSignal, timeoutMs: number): ClaudeKeyError {
   if (isClaudeKeyError(err)) return err;
   if (deadline.aborted || isAbortError(err)) {
-    return new DeadlineError(`${label} did not answer within ${formatDuration(timeoutMs)}`, { hint: 'raise --timeout or check the network' });
+    return new DeadlineError(`${label} did not finish within ${formatDuration(timeoutMs)}`, { hint: DEADLINE_HINT });
   }
   if (isNetworkError(err)) {
     const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;

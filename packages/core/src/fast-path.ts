@@ -47,7 +47,8 @@ export function servedWithinWindow(
 export function tryFastPath(input: FastPathInput): boolean {
   try {
     const split = splitArgs(input.argv);
-    if (split.wantsHelp || split.engine.noCache) return false;
+    // --verbose wants to hear where the token came from: the full CLI says so.
+    if (split.wantsHelp || split.engine.noCache || split.engine.verbose || input.env.CLAUDE_KEY_DEBUG === '1') return false;
     if (split.engine.profile === undefined && !(split.command && input.providers.has(split.command))) return false;
     const dir = cacheDir(input.helperName, input.env);
     const located = configPath(input.helperName, split.engine.config, input.env);

@@ -3,6 +3,7 @@ import { builtinProviders } from './builtin/index.js';
 import { tryFastPath } from './fast-path.js';
 import type { ProviderEntry, TokenStore } from './provider.js';
 import type { HelperIO } from './cli/io.js';
+import type { SecretScheme } from './secret-ref.js';
 
 export interface HelperSpec {
   /** Binary name; also names the cache and config directories (`~/.cache/<name>`). */
@@ -13,6 +14,8 @@ export interface HelperSpec {
   providers: ProviderEntry[];
   /** Token stores for `--cache <name>`, loaded only when used (e.g. keychain). */
   tokenStores?: Record<string, () => Promise<TokenStore>>;
+  /** Secret-reference schemes besides env: and file: (e.g. `keychain`), loaded only when a reference uses one. */
+  secretSchemes?: Record<string, () => Promise<SecretScheme>>;
   /** Extra directories searched for plugin provider packages. */
   pluginDirs?: string[];
   /** Leave out env/file/exec. */

@@ -8,3 +8,14 @@ export { builtinProviders } from './builtin/index.js';
 export { redact, registerSecret } from './redact.js';
 export type { HelperIO } from './cli/io.js';
 export { cacheDir, configDir } from './paths.js';
+export {
+  resolveSecretRef,
+  readEnvSecret,
+  readSecretFile,
+  expandHome,
+  referenceScheme,
+  type SecretScheme,
+  type SecretRefContext,
+  type SchemeLookup,
+} from './secret-ref.js';
+export { tokenProblem, MAX_TOKEN_BYTES } from './token.js';

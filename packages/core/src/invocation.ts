@@ -11,11 +11,37 @@ import { hashKey, type Timing } from './cache/entry.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Flags the engine owns. They are accepted before or after the provider name. */
-export const ENGINE_VALUE_FLAGS = ['--profile', '--config', '--timeout', '--ttl', '--grace', '--max-age', '--cache'] as const;
-export const ENGINE_BOOLEAN_FLAGS = ['--no-cache', '--verbose'] as const;
-/** Keys of a profile (or `defaults`) that configure the engine rather than the provider. */
-export const ENGINE_KEYS = ['timeout', 'ttl', 'grace', 'maxAge', 'cache', 'provider', 'description'] as const;
+/** `--max-age` or `max-age` → `maxAge`: flags and profile keys as the engine and providers see them. */
+export const camel = (name: string) => name.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The flags the engine owns, the one list: the warm path's argv split, commander's options and
+ * every help text are made from it. They are accepted before or after the provider name.
+ */
+export const ENGINE_FLAGS = [
+  { flag: '--profile', value: 'name', help: 'use a profile from the config file' },
+  { flag: '--config', value: 'file', help: 'config file (default: $XDG_CONFIG_HOME/<helper>/config.yaml; env CLAUDE_KEY_CONFIG)' },
+  { flag: '--timeout', value: 'duration', setting: true, help: 'overall deadline, e.g. 8s, 500ms, 2m (default 8s)' },
+  { flag: '--ttl', value: 'duration', setting: true, help: "Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)" },
+  { flag: '--grace', value: 'duration', setting: true, help: 'extra validity a cached token needs beyond the TTL (default 60s)' },
+  { flag: '--max-age', value: 'duration', setting: true, help: 'reuse a token with no known expiry this long (default: the TTL, or 5m)' },
+  { flag: '--cache', value: 'store', setting: true, help: 'file (default), off, or a token store such as keychain' },
+  { flag: '--no-cache', help: 'always fetch; never read or write the cache' },
+  { flag: '--verbose', help: 'debug lines on stderr, e.g. whether the token came from the cache (never secrets)' },
+] as const satisfies readonly { flag: `--${string}`; value?: string; setting?: true; help: string }[];
+export type EngineFlagName = (typeof ENGINE_FLAGS)[number]['flag'];
+
+/** The "Engine options" help block, for all flags or the named ones, aligned like commander's. */
+export function engineFlagsHelp(only?: readonly EngineFlagName[]): string {
+  const rows = ENGINE_FLAGS.filter((f) => !only || only.includes(f.flag)).map((f) => ['value' in f ? `${f.flag} <${f.value}>` : f.flag, f.help] as const);
+  const width = Math.max(...rows.map(([usage]) => usage.length)) + 2;
+  return rows.map(([usage, help]) => `  ${usage.padEnd(width)}${help}`).join('\n');
+}
+
+/** Engine settings a profile or `defaults` may set too (`max-age: 10m`), camelCase: the flags marked `setting`. */
+export const ENGINE_SETTING_KEYS: readonly string[] = ENGINE_FLAGS.filter((f) => 'setting' in f).map((f) => camel(f.flag));
+/** Keys of a profile that configure the engine rather than the provider. */
+export const ENGINE_KEYS: readonly string[] = [...ENGINE_SETTING_KEYS, 'provider', 'description'];
 
 export interface EngineFlags {
   profile?: string;
@@ -39,7 +65,6 @@ export interface SplitArgs {
   wantsHelp: boolean;
 }
 
-const camel = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Separates engine flags from provider arguments. Stops interpreting at `--`. */
 export function splitArgs(argv: readonly string[]): SplitArgs {
@@ -54,11 +79,12 @@ export function splitArgs(argv: readonly string[]): SplitArgs {
       break;
     }
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if ((ENGINE_VALUE_FLAGS as readonly string[]).includes(name)) {
+    const known = ENGINE_FLAGS.find((f) => f.flag === name);
+    if (known && 'value' in known) {
       const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      if (value === undefined) throw new UsageError(`${name} needs a value`, { hint: `e.g. ${name} <${known.value}>` });
       engine[camel(name)] = value;
-    } else if ((ENGINE_BOOLEAN_FLAGS as readonly string[]).includes(arg)) {
+    } else if (known && inline === undefined) {
       engine[camel(arg)] = true;
     } else if (arg === '--help' || arg === '-h' || arg === '--version' || arg === '-V') {
       wantsHelp = true;
@@ -129,7 +155,7 @@ export function loadConfigFast(path: string, cacheDirectory: string): ConfigFile
 /** Profile keys may be written kebab-case or camelCase; providers see camelCase. */
 export function normaliseKeys(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  for (const [k, v] of Object.entries(obj)) out[camel(k)] = v;
   return out;
 }
 
@@ -216,7 +242,7 @@ export function resolveTarget(split: SplitArgs, config: ConfigFile | undefined):
   const profileOptions: Record<string, unknown> = {};
   const profileEngine: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(profile)) {
-    if ((ENGINE_KEYS as readonly string[]).includes(k)) profileEngine[k] = v;
+    if (ENGINE_KEYS.includes(k)) profileEngine[k] = v;
     else profileOptions[k] = v;
   }
   return { provider, profileName, profileOptions, profileEngine };

@@ -69,9 +69,10 @@ export interface ProviderContext {
   /** Drops a value stored with `cached` (e.g. after the server said the login token is revoked). */
   forget(name: string, keyParts: unknown): Promise<void>;
   /**
-   * Resolves a secret reference from config or flags: `env:NAME`, `file:/path`,
-   * `keychain:service/account`, `profile:NAME` (another claude-key profile, through the engine),
-   * or a literal (discouraged; `doctor` warns).
+   * Resolves a secret reference from config or flags: `env:NAME`, `file:/path` (`~` expanded),
+   * `profile:NAME` (another profile, through the engine), a scheme the helper registers
+   * (claude-key: `keychain:service/account`), or a literal (discouraged; `doctor` warns). The value
+   * comes back trimmed; a missing variable, file or entry is a NotFoundError (exit 6).
    */
   secret(ref: string): Promise<string>;
 }

@@ -33,3 +33,19 @@ test('ignores registered values too short to be credentials (they would mask ord
   registerSecret('abc');
   assert.equal(redact('abc def'), 'abc def');
 });
+
+test('leaves a secret-named key followed by ordinary words alone (the aws error "secretId: Invalid input")', () => {
+  clearRegisteredSecrets();
+  for (const line of [
+    'aws: --secret-id: Invalid input: expected string, received undefined',
+    'secretId: Invalid input',
+    'token: expired; run oidc login',
+    'password: required',
+    'the server wants basic authentication here',
+  ]) {
+    assert.equal(redact(line), line);
+  }
+  assert.equal(redact('password: hunter22'), 'password: [redacted]');
+  assert.equal(redact('secret=AbCdEfGhIjKlMn'), 'secret=[redacted]');
+  assert.equal(redact('Authorization: Basic dXNlcjpwYXNz'), 'Authorization: [redacted]');
+});

@@ -17,7 +17,10 @@ export function zDuration(description?: string) {
   return description ? schema.describe(description) : schema;
 }
 
-/** A reference to secret material (`env:NAME`, `file:/path`, `keychain:svc/acct`, `profile:NAME`). */
+/**
+ * A reference to secret material: `env:NAME`, `file:/path`, `profile:NAME`, or a scheme the helper
+ * registers (claude-key registers provider-keychain's `keychain:service/account`).
+ */
 export function zSecretRef(description: string) {
-  return z.string().min(1).describe(`${description} (a reference: env:NAME, file:/path, keychain:service/account or profile:NAME)`);
+  return z.string().min(1).describe(`${description} (a reference: env:NAME, file:/path, profile:NAME, or a scheme such as keychain:service/account)`);
 }

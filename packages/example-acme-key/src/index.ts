@@ -8,4 +8,6 @@ export const acmeKey = createHelper({
   providers: [
     { name: 'token-service', summary: "Acme's token service", load: () => import('./token-service-provider.js') },
   ],
+  // `keychain:` references (the device key's default) come from provider-keychain, loaded only when one is used.
+  secretSchemes: { keychain: async () => (await import('@claude-key/provider-keychain')).secretScheme },
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from './cli.js';
+import { parseSince } from './gateway.js';
 
 async function run(args: string[]) {
   let stdout = '';
@@ -26,6 +27,14 @@ describe('claude-key-gateway CLI', () => {
   it('refuses a bad --since and an unknown --by with exit 2', async () => {
     assert.equal((await run(['usage', '--since', 'yesterday-ish'])).code, 2);
     assert.equal((await run(['usage', '--by', 'planet'])).code, 2);
+  });
+
+  it('reads --since durations with claude-key\'s one duration parser (90m, 1.5h, 7d), and dates as dates', () => {
+    const now = Date.UTC(2026, 11, 1, 12, 0, 0);
+    assert.equal(parseSince('90m', now).getTime(), now - 90 * 60_000);
+    assert.equal(parseSince('1.5h', now).getTime(), now - 90 * 60_000);
+    assert.equal(parseSince('7d', now).getTime(), now - 7 * 86_400_000);
+    assert.equal(parseSince('2026-11-01', now).toISOString(), '2026-11-01T00:00:00.000Z');
   });
 
   it('reports an unreachable database in one line with exit 4', async () => {

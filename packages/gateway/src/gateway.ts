@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
+import { parseDuration } from '@claude-key/core';
 import { Authenticator } from './auth/authenticate.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
@@ -339,8 +340,9 @@ export function parseSince(value: string | null | undefined, nowMs: number): Dat
     const d = new Date(nowMs);
     return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   }
-  const rel = /^(\d+)([mhd])$/.exec(value);
-  if (rel) return new Date(nowMs - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd']);
+  // claude-key's one duration parser; a unit is required here, so a bare number is read as a date.
+  const rel = /[a-z]$/.test(value) ? parseDuration(value) : undefined;
+  if (rel !== undefined) return new Date(nowMs - rel);
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw invalidRequest(`since: "${value}" is neither a date nor a duration like 24h or 7d.`);
   return date;

@@ -1,5 +1,5 @@
 // Turns a GetSecretValue answer (SecretString or SecretBinary) into the one-line token to print.
-import { ConfigError, NotFoundError } from '@claude-key/core';
+import { AuthError, ConfigError, NotFoundError } from '@claude-key/core';
 
 export interface SecretPayload {
   SecretString?: string | undefined;
@@ -66,7 +66,8 @@ export function secretToToken(payload: SecretPayload, jsonKey: string | undefine
   const token = dropTrailingNewline(jsonKey !== undefined ? pickJsonKey(text, jsonKey, label) : text);
   if (token.length === 0) throw new NotFoundError(`${label} is empty`);
   if (/[\r\n]/.test(token)) {
-    throw new ConfigError(`${label} spans several lines, but a helper must print one line`, {
+    // Exit 3 like the core's token rule (src/token.ts in core), with the AWS-specific way out.
+    throw new AuthError(`${label} spans several lines, but a helper must print one line`, {
       hint: 'store the token alone, or store JSON and pick the field with --json-key',
     });
   }

@@ -155,9 +155,9 @@ describe('aws provider: reading secrets', () => {
     assert.equal(credential.meta?.binaryEncoding, 'base64');
   });
 
-  test('a multi-line secret is refused instead of printing several lines', async () => {
+  test('a multi-line secret is refused instead of printing several lines, with exit 3 like any token that is not one header value', async () => {
     const err = await failureOf({ secretId: 'multi-line' });
-    assert.equal(err.exitCode, ExitCode.usage);
+    assert.equal(err.exitCode, ExitCode.auth);
     assert.match(err.line, /--json-key/);
   });
 });

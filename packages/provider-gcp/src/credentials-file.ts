@@ -1,7 +1,7 @@
 // Finds and reads the credentials JSON the way ADC does, but from the helper's environment (ctx.env).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '@claude-key/core';
+import { ConfigError, NotFoundError } from '@claude-key/core';
 
 export interface CredentialsJson {
   type?: string;
@@ -39,6 +39,9 @@ export async function loadCredentials(explicitPath: string | undefined, env: Env
     const code = (err as NodeJS.ErrnoException).code;
     if (!explicit && code === 'ENOENT') return undefined;
     const source = explicitPath ? '--credentials-file' : explicit ? 'GOOGLE_APPLICATION_CREDENTIALS' : 'the gcloud ADC file';
+    if (code === 'ENOENT') {
+      throw new NotFoundError(`the Google credentials file ${path} (${source}) does not exist`, { hint: 'check the path, or run `gcloud auth application-default login`' });
+    }
     throw new ConfigError(`cannot read the Google credentials file ${path} (${source}): ${code ?? String(err)}`);
   }
   let json: unknown;

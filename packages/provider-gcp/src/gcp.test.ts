@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
-import { ExitCode, isClaudeKeyError, type ClaudeKeyError, type Credential } from '@claude-key/core';
+import { ExitCode, isClaudeKeyError, tokenProblem, type ClaudeKeyError, type Credential } from '@claude-key/core';
 import { checkProviderContract, createTestContext, type TestContextOptions } from '@claude-key/core/testing';
 import gcp from './index.js';
 import { startFakeGoogle, type FakeGoogle } from './test-support/fake-google.js';
@@ -271,9 +271,10 @@ describe('secret', () => {
     assert.match(err.line, /CRC32C/);
   });
 
-  test('a multi-line payload is refused as a token', async () => {
-    const err = await failureOf({ kind: 'secret', credentialsFile: saKey, name: 'projects/proj-a/secrets/multi-line/versions/latest', secretManagerEndpoint: google.secretManager.url });
-    assert.equal(err.code, 'CONFIG');
+  test('a multi-line payload comes back whole for the core\'s one token rule to refuse (exit 3), not a second check here', async () => {
+    const credential = await fetchWith({ kind: 'secret', credentialsFile: saKey, name: 'projects/proj-a/secrets/multi-line/versions/latest', secretManagerEndpoint: google.secretManager.url });
+    assert.equal(credential.token, 'line-1\nline-2');
+    assert.match(tokenProblem(credential.token) ?? '', /has a line break at position 7/);
   });
 
   test('a regional secret name selects the regional endpoint', async () => {
@@ -332,10 +333,10 @@ describe('errors', () => {
     assert.match(err.line, /no Google Application Default Credentials found; run `gcloud auth application-default login`/);
   });
 
-  test('a missing --credentials-file is a ConfigError naming the path', async () => {
+  test('a missing --credentials-file is "does not exist" (exit 6) naming the path and where it was given', async () => {
     const err = await failureOf({ kind: 'access-token', credentialsFile: join(google.dir, 'nope.json') });
-    assert.equal(err.exitCode, ExitCode.usage);
-    assert.match(err.line, /nope\.json \(--credentials-file\): ENOENT/);
+    assert.equal(err.exitCode, ExitCode.notFound);
+    assert.match(err.line, /the Google credentials file \S*nope\.json \(--credentials-file\) does not exist/);
   });
 
   test('a token endpoint nobody listens on is UnreachableError', async () => {

@@ -1,5 +1,6 @@
 // Writes and deletes private keys in the OS keychain for `keygen --store keychain` (reads go through ctx.secret).
-import { UnreachableError } from '@claude-key/core';
+// The keychain itself is provider-keychain's one wrapper: same Secret Service pinning, same error lines.
+import { deleteEntry, parseEntryRef, writeEntry } from '@claude-key/provider-keychain';
 
 export interface KeychainWriter {
   set(service: string, account: string, secret: string): Promise<void>;
@@ -13,36 +14,13 @@ export function keychainRef(service: string, account: string): string {
 
 /** Splits `keychain:service/account`; the account is everything after the first slash. */
 export function parseKeychainRef(ref: string): { service: string; account: string } | undefined {
-  const match = /^keychain:([^/]+)\/(.+)$/.exec(ref);
-  return match ? { service: match[1]!, account: match[2]! } : undefined;
-}
-
-// Pinned to the Secret Service on Linux, like the keychain provider that reads it back: the binding would
-// otherwise fall back to the kernel keyring, which forgets the key at logout. Ignored elsewhere.
-const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
-
-function keychainFailure(action: string, err: unknown): UnreachableError {
-  // The keyring's own message names the backend problem (no Secret Service, locked keychain), never the secret.
-  const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error';
-  return new UnreachableError(`cannot ${action} the OS keychain: ${reason}`, { hint: 'unlock the keychain, or use the default file store' });
+  return ref.startsWith('keychain:') ? parseEntryRef(ref.slice('keychain:'.length)) : undefined;
 }
 
 /** The real keychain: macOS Keychain, Windows Credential Manager or Linux Secret Service. */
 export const osKeychain: KeychainWriter = {
-  async set(service, account, secret) {
-    const { AsyncEntry } = await import('@napi-rs/keyring');
-    try {
-      await new AsyncEntry(service, account, ENTRY_OPTIONS).setPassword(secret);
-    } catch (err) {
-      throw keychainFailure('write to', err);
-    }
-  },
+  set: (service, account, secret) => writeEntry({ service, account }, secret),
   async delete(service, account) {
-    const { AsyncEntry } = await import('@napi-rs/keyring');
-    try {
-      await new AsyncEntry(service, account, ENTRY_OPTIONS).deleteCredential();
-    } catch (err) {
-      throw keychainFailure('delete from', err);
-    }
+    await deleteEntry({ service, account });
   },
 };

@@ -5,6 +5,9 @@ import { describe, requireEntry } from './keyring.js';
 import { deleteCommand, setCommand } from './commands.js';
 
 export { tokenStore, CACHE_SERVICE } from './token-store.js';
+export { secretScheme, parseEntryRef } from './secret-scheme.js';
+// The one OS keychain wrapper: provider-jwt and provider-oidc keep their keys and sessions through it.
+export { readEntry, requireEntry, writeEntry, deleteEntry, describe as describeEntry, type EntryName } from './keyring.js';
 
 export default defineProvider({
   name: 'keychain',

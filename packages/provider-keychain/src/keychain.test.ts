@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, isClaudeKeyError, type CommandIO, type ClaudeKeyError } from '@claude-key/core';
 import { checkProviderContract, createTestContext } from '@claude-key/core/testing';
-import keychain, { tokenStore, CACHE_SERVICE } from './index.js';
+import keychain, { tokenStore, CACHE_SERVICE, secretScheme } from './index.js';
 import { setCommand } from './commands.js';
 import { insideKeyringSession, outsideKeyringSession, tsxArgs } from './test-support/keyring-session.js';
 
@@ -152,6 +152,14 @@ if (insideKeyringSession(import.meta.url)) {
     const err = await rejection(keychain.fetch({ service: SERVICE, account: 'blank' }, createTestContext()));
     assert.equal(err.code, 'CONFIG');
     assert.match(err.line, /is empty/);
+  });
+
+  test('the keychain: reference scheme reads SERVICE/ACCOUNT (account may hold slashes); a malformed or missing one says so', async () => {
+    execFileSync('secret-tool', ['store', '--label', 'ref', 'service', SERVICE, 'username', 'team/ref'], { input: 'ref-secret-123\n' });
+    const ctx = { env: {}, warn: () => {} };
+    assert.equal((await secretScheme.resolve(`${SERVICE}/team/ref`, ctx)).trim(), 'ref-secret-123');
+    assert.equal((await rejection(secretScheme.resolve('no-slash', ctx))).code, 'CONFIG');
+    assert.equal((await rejection(secretScheme.resolve(`${SERVICE}/never-stored`, ctx))).exitCode, ExitCode.notFound);
   });
 
   test('tokenStore keeps cache values under the claude-key-cache service, keyed by cache key', async () => {

@@ -1,8 +1,6 @@
 // The vault provider's options: what to read, how to log in, and how to reach the server.
+import { zSecretRef as secretRef } from '@claude-key/core';
 import { z } from 'zod';
-
-const secretRef = (description: string) =>
-  z.string().min(1).describe(`${description} (a reference: env:NAME, file:/path, keychain:service/account or profile:NAME)`);
 
 /** Where Vault is and how to talk to it; shared with other packages that call Vault. */
 export const connectionOptions = {

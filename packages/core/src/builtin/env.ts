@@ -1,7 +1,7 @@
 // Built-in provider `env`: the token is the value of an environment variable.
 import { z } from 'zod';
 import { defineProvider } from '../provider.js';
-import { ConfigError } from '../errors.js';
+import { readEnvSecret } from '../secret-ref.js';
 
 export default defineProvider({
   name: 'env',
@@ -12,10 +12,6 @@ export default defineProvider({
   }),
   examples: ['claude-key env LITELLM_KEY'],
   async fetch({ name }, ctx) {
-    const value = ctx.env[name];
-    if (value === undefined || value.trim() === '') {
-      throw new ConfigError(`environment variable ${name} is not set`, { hint: `set it where Claude Code starts, or use another provider` });
-    }
-    return { token: value.trim() };
+    return { token: readEnvSecret(name, ctx.env) };
   },
 });

@@ -1,7 +1,7 @@
 // Built-in provider `file`: the token is the contents of a file (warns when others can read it).
 import { z } from 'zod';
 import { defineProvider } from '../provider.js';
-import { readSecretFile } from '../secret-file.js';
+import { readSecretFile } from '../secret-ref.js';
 
 export default defineProvider({
   name: 'file',

@@ -1,14 +1,27 @@
 // `cache status` and `cache clear`: what is cached and for how long, never the token itself.
 import { formatDuration } from '../duration.js';
-import { endOfLife } from '../cache/entry.js';
+import { endOfLife, type CacheEntry } from '../cache/entry.js';
+import { resolveTarget } from '../invocation.js';
 import type { RunContext } from './run.js';
+
+/**
+ * The cache entries of `--profile` (all without it). A profile that is neither in the config nor
+ * in the cache is a typo, and "no cached tokens" would hide it: that is the unknown-profile error.
+ */
+function selectEntries(ctx: RunContext): CacheEntry[] {
+  const profile = ctx.split.engine.profile;
+  const entries = ctx.store.list();
+  if (profile === undefined) return entries;
+  const mine = entries.filter((e) => e.profile === profile);
+  if (mine.length === 0 && !ctx.config?.profiles[profile]) resolveTarget({ ...ctx.split, command: undefined }, ctx.config);
+  return mine;
+}
 
 export function cacheStatus(ctx: RunContext, opts: { json?: boolean }): void {
   const now = ctx.now();
   const profile = ctx.split.engine.profile;
-  const entries = ctx.store
-    .list()
-    .filter((e) => e.kind === 'token' && (profile === undefined || e.profile === profile))
+  const entries = selectEntries(ctx)
+    .filter((e) => e.kind === 'token')
     .sort((a, b) => b.fetchedAt - a.fetchedAt);
   const rows = entries.map((e) => ({
     key: e.key.slice(0, 12),
@@ -41,7 +54,7 @@ export function cacheStatus(ctx: RunContext, opts: { json?: boolean }): void {
 
 export async function cacheClear(ctx: RunContext): Promise<void> {
   const profile = ctx.split.engine.profile;
-  const entries = ctx.store.list().filter((e) => profile === undefined || e.profile === profile);
+  const entries = selectEntries(ctx);
   // Token values kept in another store (the keychain) go first, so no secret outlives its entry.
   for (const e of entries.filter((x) => x.store !== 'file')) {
     const store = await ctx.tokenStore(e.store);

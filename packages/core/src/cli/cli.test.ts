@@ -1,13 +1,15 @@
 // The CLI contract: one token on stdout, redacted one-line errors, distinct exit codes, profiles, warm path, commands.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHelper, type HelperSpec } from '../helper.js';
 import type { HelperIO } from './io.js';
 import { ExitCode } from '../errors.js';
+import { defineProvider } from '../provider.js';
+import { z } from 'zod';
 
 interface Run {
   code: number;
@@ -15,8 +17,14 @@ interface Run {
   stderr: string;
 }
 
+const roots: string[] = [];
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
 function sandbox() {
   const root = mkdtempSync(join(tmpdir(), 'ck-cli-'));
+  roots.push(root);
   const env: Record<string, string | undefined> = {
     HOME: join(root, 'home'),
     PATH: process.env.PATH,
@@ -100,7 +108,7 @@ test('config errors name the file and the bad field, with exit code 2', async ()
   writeFileSync(config, 'profiles:\n  work:\n    provider: exec\n    command: "not-a-list"\n');
   const wrongType = await run(['--config', config, '--profile', 'work'], s.env);
   assert.equal(wrongType.code, ExitCode.usage);
-  assert.match(wrongType.stderr, /profile work \(exec\): invalid options: command:/);
+  assert.match(wrongType.stderr, /^ck-test: profile work \(exec\): the command argument: expected array, received string; see ck-test exec --help$/m);
   const unknown = await run(['--config', config, '--profile', 'nope'], s.env);
   assert.match(unknown.stderr, /profile "nope" is not defined.*known profiles: work/);
   writeFileSync(config, 'profiles: [oops');
@@ -113,18 +121,18 @@ test('each failure class has its own exit code and one stderr line, and stdout s
   const cases: [string[], number, RegExp][] = [
     [['exec', '--bogus-flag'], ExitCode.usage, /unknown option/],
     [['vualt'], ExitCode.usage, /unknown provider "vualt"; known providers: env, file, exec/],
-    [['env', 'CK_TEST_UNSET_VAR'], ExitCode.usage, /CK_TEST_UNSET_VAR is not set/],
+    [['env', 'CK_TEST_UNSET_VAR'], ExitCode.notFound, /CK_TEST_UNSET_VAR is not set/],
     [['exec', '--', 'sh', '-c', 'echo boom >&2; exit 3'], ExitCode.unreachable, /exited with 3: boom/],
-    [['exec', '--timeout', '300ms', '--', 'sleep', '5'], ExitCode.deadline, /did not answer within 300ms/],
+    [['exec', '--timeout', '300ms', '--', 'sleep', '5'], ExitCode.deadline, /exec did not finish within 300ms; raise --timeout/],
     [['exec', '--timeout', 'soon', '--', 'true'], ExitCode.usage, /"soon" is not a duration/],
-    [['file', join(s.root, 'missing')], ExitCode.usage, /does not exist/],
+    [['file', join(s.root, 'missing')], ExitCode.notFound, /does not exist/],
   ];
   for (const [argv, code, pattern] of cases) {
     const r = await run(argv, s.env);
     assert.equal(r.code, code, argv.join(' '));
     assert.equal(r.stdout, '', argv.join(' '));
     assert.match(r.stderr, pattern, argv.join(' '));
-    assert.ok(r.stderr.trim().split('\n').length <= 2, `one line (plus commander's usage hint): ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
   }
 });
 
@@ -290,4 +298,112 @@ test('--cache <store> keeps the token out of the cache files, serves warm calls 
   const unknown = await run(['exec', '--cache', 'vault', '--', 'true'], s.env, spec);
   assert.equal(unknown.code, ExitCode.usage);
   assert.match(unknown.stderr, /unknown cache store "vault"; use file, off, memory/);
+});
+
+test('a token that cannot be one header value (space, tab, ESC, NUL, non-ASCII, over 8 KiB) is refused with exit 3, never printed, quoted or cached', async () => {
+  const s = sandbox();
+  const cases: [string, string[], RegExp][] = [
+    ['space', ['printf', 'tok-space abcdef'], /has a space at position 10/],
+    ['tab', ['printf', 'tok-tab\\tabcdef'], /has a tab at position 8/],
+    ['ESC', ['printf', 'tok-esc\\033[31mabcdef'], /has a control character \(0x1b\)/],
+    ['NUL', ['printf', 'tok-nul\\000abcdef'], /has a control character \(0x00\)/],
+    ['non-ASCII', ['printf', 'tok-caf\u00e9-abcdef'], /has a non-ASCII character/],
+    ['line break', ['printf', 'tok-line-one\\ntok-line-two'], /has a line break/],
+    ['oversize', ['sh', '-c', "head -c 9000 /dev/zero | tr '\\000' x"], /9000 characters long, over the 8192-byte limit/],
+  ];
+  for (const [what, command, pattern] of cases) {
+    const r = await run(['exec', '--', ...command], s.env);
+    assert.equal(r.code, ExitCode.auth, what);
+    assert.equal(r.stdout, '', what);
+    assert.match(r.stderr, /^ck-test: exec returned a token that .*, so it cannot be sent as a header; /, what);
+    assert.match(r.stderr, pattern, what);
+    assert.ok(!/abcdef|tok-line|xxxxxxxx/.test(r.stderr), `${what}: the token is not quoted: ${r.stderr}`);
+  }
+  const status = await run(['cache', 'status', '--json'], s.env);
+  assert.deepEqual(JSON.parse(status.stdout), [], 'nothing refused was cached');
+  // Surrounding whitespace (a trailing newline) is not part of the token and stays fine.
+  assert.equal((await run(['exec', '--', 'printf', '  tok-padded-abcdef \\n'], s.env)).stdout, 'tok-padded-abcdef\n');
+});
+
+test('errors speak in flags, with one prefix: a missing option names --path, not a zod path, and "file: file:" never appears', async () => {
+  const s = sandbox();
+  const r = await run(['file'], s.env);
+  assert.equal(r.code, ExitCode.usage);
+  assert.equal(r.stderr, 'ck-test: file: the path argument is required; see ck-test file --help\n');
+  const needsFlag = defineProvider({
+    name: 'needs-flag',
+    summary: 'test',
+    options: z.object({ secretId: z.string() }),
+    fetch: async () => ({ token: 'never-fetched' }),
+  });
+  const missingFlag = await run(['needs-flag'], s.env, { providers: [{ name: 'needs-flag', summary: 't', load: async () => needsFlag }] });
+  assert.equal(missingFlag.stderr, 'ck-test: needs-flag: --secret-id is required; see ck-test needs-flag --help\n');
+  const unknown = await run(['exec', '--bogus-flag', '--', 'true'], s.env);
+  assert.equal(unknown.stderr, "ck-test: unknown option '--bogus-flag'; see ck-test exec --help\n");
+});
+
+test('--verbose says when the token came from the cache (the warm path steps aside for it)', async () => {
+  const s = sandbox();
+  await run(['exec', '--max-age', '300', '--', ...s.mint('tok-verbose-1234')], s.env);
+  const r = await run(['exec', '--verbose', '--max-age', '300', '--', ...s.mint('tok-verbose-1234')], s.env);
+  assert.equal(r.stdout, 'tok-verbose-1234\n');
+  assert.equal(s.calls(), 1);
+  assert.match(r.stderr, /exec: served the cached token \(fetched \d+ms ago, good for 4m 5\ds more\)/);
+  assert.ok(!r.stderr.includes('tok-verbose-1234'));
+});
+
+test('cache status and cache clear with an unknown --profile are an error naming the known profiles, not "no cached tokens"', async () => {
+  const s = sandbox();
+  const config = join(s.root, 'c.json');
+  writeFileSync(config, JSON.stringify({ profiles: { work: { provider: 'env', name: 'WORK_TOKEN' } } }));
+  for (const command of ['status', 'clear']) {
+    const r = await run(['cache', command, '--config', config, '--profile', 'nope'], s.env);
+    assert.equal(r.code, ExitCode.usage, command);
+    assert.equal(r.stdout, '', command);
+    assert.match(r.stderr, /^ck-test: profile "nope" is not defined in .*c\.json; known profiles: work\n$/, command);
+  }
+  const known = await run(['cache', 'status', '--config', config, '--profile', 'work'], s.env);
+  assert.equal(known.code, 0);
+  assert.match(known.stdout, /no cached tokens .* for profile work/);
+});
+
+test('every command help lists the engine options its examples use', async () => {
+  const s = sandbox();
+  for (const command of [['cache', 'status'], ['cache', 'clear'], ['doctor'], ['init'], ['otel-headers']]) {
+    const r = await run([...command, '--help'], s.env);
+    assert.equal(r.code, 0, command.join(' '));
+    for (const example of r.stdout.split('\n').filter((l) => l.trim().startsWith('ck-test ') || l.includes('"ck-test '))) {
+      for (const flag of example.match(/--[a-z-]+/g) ?? []) {
+        assert.match(r.stdout, new RegExp(`^ {2}${flag}[ ,<]`, 'm'), `${command.join(' ')} --help lists ${flag} (used in: ${example.trim()})`);
+      }
+    }
+  }
+});
+
+test('the engine flag table is the one list: the warm split takes each flag, and the top and provider help both show it', async () => {
+  const { ENGINE_FLAGS, splitArgs } = await import('../invocation.js');
+  const s = sandbox();
+  const top = (await run(['--help'], s.env)).stdout;
+  const exec = (await run(['exec', '--help'], s.env)).stdout;
+  for (const f of ENGINE_FLAGS) {
+    const argv = 'value' in f ? ['exec', f.flag, 'v', '--', 'true'] : ['exec', f.flag, '--', 'true'];
+    assert.deepEqual(splitArgs(argv).rest, ['--', 'true'], `${f.flag} is taken by the split`);
+    const line = new RegExp(`^ {2}${f.flag}${'value' in f ? ` <${f.value}>` : ''} +${f.help.slice(0, 20).replace(/[$()]/g, '\\$&')}`, 'm');
+    assert.match(top, line, `--help lists ${f.flag}`);
+    assert.match(exec, line, `exec --help lists ${f.flag}`);
+  }
+});
+
+test('a provider help shows a default-on switch as --no-<flag>, the form its examples use', async () => {
+  const s = sandbox();
+  const switched = defineProvider({
+    name: 'switched',
+    summary: 'test',
+    options: z.object({ browser: z.boolean().default(true).describe('open a browser') }),
+    examples: ['ck-test switched --no-browser'],
+    fetch: async () => ({ token: 'never-fetched' }),
+  });
+  const r = await run(['switched', '--help'], s.env, { providers: [{ name: 'switched', summary: 't', load: async () => switched }] });
+  assert.match(r.stdout, /^ {2}--no-browser +open a browser$/m);
+  assert.doesNotMatch(r.stdout, /^ {2}--browser /m);
 });

@@ -5,6 +5,7 @@ import { isClaudeKeyError, ExitCode } from '../errors.js';
 import { resolveEngineSettings, resolveTarget, splitArgs, type SplitArgs } from '../invocation.js';
 import { fetchToken, type RunContext } from './run.js';
 import { shellQuote } from './shell-quote.js';
+import { referenceScheme } from '../secret-ref.js';
 
 export async function runDoctor(ctx: RunContext, _invocation: string[]): Promise<number> {
   const { io, spec } = ctx;
@@ -58,8 +59,10 @@ export async function runDoctor(ctx: RunContext, _invocation: string[]): Promise
     }
     for (const key of provider.secretOptions ?? []) {
       const value = { ...target.profileOptions, ...flagValues }[key];
-      if (typeof value === 'string' && !/^(env|file|keychain|profile):/.test(value)) {
-        out('warn', `option ${key} holds a literal secret; use env:NAME, file:/path, keychain:svc/acct or profile:NAME`);
+      const schemes = ['env', 'file', 'profile', ...Object.keys(ctx.spec.secretSchemes ?? {})];
+      const scheme = typeof value === 'string' ? referenceScheme(value) : undefined;
+      if (typeof value === 'string' && (scheme === undefined || !schemes.includes(scheme))) {
+        out('warn', `option ${key} holds a literal secret; use a reference: ${schemes.map((s) => `${s}:`).join(', ')}`);
       }
     }
     const ttl = settings.ttlMs || 900_000;

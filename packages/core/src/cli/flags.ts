@@ -9,6 +9,8 @@ export interface FieldSpec {
   description: string;
   choices?: string[];
   required: boolean;
+  /** A boolean that is on unless turned off: its help shows `--no-<flag>`, the form anyone would type. */
+  defaultOn?: boolean;
 }
 
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -42,6 +44,7 @@ export function describeFields(schema: z.ZodType): FieldSpec[] {
       required: required.has(key) && prop.default === undefined,
     };
     if (enumValues.length) spec.choices = enumValues;
+    if (type === 'boolean' && prop.default === true) spec.defaultOn = true;
     return spec;
   });
 }
@@ -63,8 +66,10 @@ export function addFieldOptions(cmd: Command, fields: FieldSpec[], positional?: 
     }
     const description = f.required ? `${f.description} (required)` : f.description;
     if (f.type === 'boolean') {
-      cmd.addOption(new Option(f.flag, description));
-      cmd.addOption(new Option(`--no-${kebab(f.key)}`).hideHelp());
+      const on = new Option(f.flag, description);
+      const off = new Option(`--no-${kebab(f.key)}`, description);
+      cmd.addOption(f.defaultOn ? on.hideHelp() : on);
+      cmd.addOption(f.defaultOn ? off : off.hideHelp());
     } else if (f.type === 'array') {
       cmd.addOption(
         new Option(`${f.flag} <value>`, `${description} (repeatable)`).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
@@ -96,4 +101,25 @@ export function collectFieldValues(
     if (opts[f.key] !== undefined) out[f.key] = opts[f.key];
   }
   return out;
+}
+
+/**
+ * A provider's option errors in the user's terms: the flag (`--secret-id is required`), not zod's
+ * path (`secretId: Invalid input: expected string, received undefined`). Profile keys are the same
+ * words, so the line reads right for a profile too.
+ */
+export function describeOptionsError(error: z.ZodError, positional?: string): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const [head, ...rest] = issue.path.map(String);
+      // The positional option is usually given bare (`exec -- CMD`, `gcp secret`): name it as an argument.
+      const flag =
+        head === undefined ? 'options'
+        : head === positional ? `the ${kebab(head)} argument`
+        : `--${kebab(head)}${rest.length ? ` (${rest.join('.')})` : ''}`;
+      const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+      return missing ? `${flag} is required` : `${flag}: ${issue.message.replace(/^Invalid (input|option): /, '')}`;
+    })
+    .join('; ');
 }

@@ -6,9 +6,11 @@ import { cacheDir } from '../paths.js';
 import { FileStore } from '../cache/file-store.js';
 import { findClaudeCodeCaller } from '../caller.js';
 import { Engine, type TokenResult } from '../engine.js';
-import { loadConfigFile, describeZodError, configBaseDir } from '../config.js';
+import { loadConfigFile, configBaseDir } from '../config.js';
 import {
   configPath,
+  engineFlagsHelp,
+  ENGINE_FLAGS,
   resolveEngineSettings,
   resolveTarget,
   splitArgs,
@@ -17,8 +19,11 @@ import {
   type SplitArgs,
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
-import type { Provider, ProviderCommand, TokenStore } from '../provider.js';
-import { addFieldOptions, collectFieldValues, describeFields } from './flags.js';
+import type { Provider, ProviderCommand, ProviderLogger, TokenStore } from '../provider.js';
+import { endOfLife } from '../cache/entry.js';
+import { formatDuration } from '../duration.js';
+import type { SecretScheme } from '../secret-ref.js';
+import { addFieldOptions, collectFieldValues, describeFields, describeOptionsError } from './flags.js';
 import { readSecret, type HelperIO } from './io.js';
 import type { HelperSpec } from '../helper.js';
 import { cacheClear, cacheStatus } from './cache-commands.js';
@@ -35,25 +40,17 @@ export interface RunContext {
   engine: Engine;
   store: FileStore;
   now: () => number;
+  /** Warnings and `--verbose` lines on stderr. */
+  log: ProviderLogger;
   /** A non-file token store by name (`keychain`), loaded on first use. */
   tokenStore(name: string): Promise<TokenStore>;
 }
 
-const ENGINE_HELP = `
-Engine options (any command that prints a token):
-  --profile <name>     use a profile from the config file
-  --config <file>      config file (default: $XDG_CONFIG_HOME/<name>/config.yaml; env CLAUDE_KEY_CONFIG)
-  --timeout <dur>      overall deadline, e.g. 8s (default 8s)
-  --ttl <dur>          Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)
-  --grace <dur>        extra validity a cached token needs beyond the TTL (default 60s)
-  --max-age <dur>      reuse a token with no known expiry for this long (default: the TTL, or 5m)
-  --cache <store>      file (default), keychain, or off
-  --no-cache           always fetch; never read or write the cache
-  --verbose            debug lines on stderr (never secrets)`;
+const ENGINE_HELP = `\nEngine options (any command that prints a token):\n${engineFlagsHelp()}`;
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number> {
-  let label = spec.name;
+  let label = '';
   try {
     const split = splitArgs(argv);
     const ctx = await createRunContext(spec, split, io);
@@ -72,11 +69,11 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     await program.parseAsync(split.command ? [split.command, ...split.rest] : split.rest, { from: 'user' });
     return exit;
   } catch (err) {
-    return report(err, label, io);
+    return report(err, spec.name, label, io);
   }
 }
 
-function report(err: unknown, label: string, io: HelperIO): number {
+function report(err: unknown, helperName: string, label: string, io: HelperIO): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return ExitCode.usage; // commander already printed its one line
@@ -84,7 +81,9 @@ function report(err: unknown, label: string, io: HelperIO): number {
   const e: ClaudeKeyError = isClaudeKeyError(err)
     ? err
     : new InternalError(`unexpected error: ${redact(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
-  io.stderr(`${label}: ${e.line}`);
+  // Engine and provider errors already start with their label ("profile work (vault) ..."): one prefix, not two.
+  const prefix = label && !e.line.startsWith(`${label}:`) && !e.line.startsWith(`${label} `) ? `${label}: ` : '';
+  io.stderr(redact(`${helperName}: ${prefix}${e.line}`));
   if (e.exitCode === ExitCode.internal && process.env.CLAUDE_KEY_DEBUG && err instanceof Error && err.stack) {
     io.stderr(redact(err.stack));
   }
@@ -105,20 +104,27 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
     if (!stores.has(name)) stores.set(name, loadTokenStore(spec, name));
     return stores.get(name)!;
   };
-  const ctx: RunContext = { spec, io, split, config, registry, store, now, tokenStore, engine: undefined as unknown as Engine };
+  const schemes = new Map<string, Promise<SecretScheme>>();
+  const log: ProviderLogger = {
+    warn: (m) => io.stderr(redact(`${spec.name}: warning: ${m}`)),
+    debug: (m) => {
+      if (verbose) io.stderr(redact(`${spec.name}: ${m}`));
+    },
+  };
+  const ctx: RunContext = { spec, io, split, config, registry, store, now, log, tokenStore, engine: undefined as unknown as Engine };
   ctx.engine = new Engine({
     helperName: spec.name,
     store,
     env: io.env,
     now,
     caller: spec.caller ?? (() => findClaudeCodeCaller()),
-    log: {
-      warn: (m) => io.stderr(`${spec.name}: warning: ${m}`),
-      debug: (m) => {
-        if (verbose) io.stderr(`${spec.name}: ${m}`);
-      },
+    log,
+    secretScheme: (name) => {
+      const loader = spec.secretSchemes?.[name];
+      if (!loader) return undefined;
+      if (!schemes.has(name)) schemes.set(name, loader());
+      return schemes.get(name);
     },
-    loadProvider: (name) => registry.load(name),
     tokenStore,
     profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
   });
@@ -136,12 +142,10 @@ async function loadTokenStore(spec: HelperSpec, name: string): Promise<TokenStor
 }
 
 /** Parses, merges (profile, then flags) and validates provider options; errors name the field. */
-export function validateOptions(provider: Provider, label: string, merged: Record<string, unknown>): unknown {
+export function validateOptions(provider: Provider, label: string, merged: Record<string, unknown>, helperName: string): unknown {
   const parsed = provider.options.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(`${label}: invalid options: ${describeZodError(parsed.error)}`, {
-      hint: `see: ${provider.name} --help`,
-    });
+    throw new ConfigError(`${label}: ${describeOptionsError(parsed.error, provider.positional)}`, { hint: `see ${helperName} ${provider.name} --help` });
   }
   return parsed.data;
 }
@@ -158,7 +162,7 @@ export async function fetchToken(
   const provider = providerOverride ?? (await ctx.registry.load(target.provider));
   const label = target.profileName ? `profile ${target.profileName} (${target.provider})` : target.provider;
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
-  const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions });
+  const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions }, ctx.spec.name);
   const result = await ctx.engine.getToken({
     key: tokenCacheKey(ctx.spec.name, target, split.rest),
     provider,
@@ -168,6 +172,10 @@ export async function fetchToken(
     depth,
     ...(target.profileName ? { profileName: target.profileName } : {}),
   });
+  if (result.source === 'cache' && result.entry) {
+    const left = endOfLife(result.entry) - ctx.now();
+    ctx.log.debug(`${label}: served the cached token (fetched ${formatDuration(ctx.now() - result.entry.fetchedAt)} ago, good for ${formatDuration(left)} more)`);
+  }
   return { ...result, label };
 }
 
@@ -189,23 +197,9 @@ function buildProgram(ctx: RunContext, selected: { name: string; provider?: Prov
     .description(spec.description ?? `Prints one credential for Claude Code's apiKeyHelper.`)
     .version(spec.version ?? '0.0.0', '-V, --version')
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout(s),
-      writeErr: (s) => io.stderr(s.trimEnd()),
-      outputError: (s, write) => write(`${spec.name}: ${s.replace(/^error: /, '').trim()}`),
-    })
-    .showHelpAfterError(`(run ${spec.name} --help for usage)`)
+    .configureOutput(commanderOutput(spec.name, io, spec.name))
     .enablePositionalOptions();
-  program
-    .option('--profile <name>', 'use a profile from the config file')
-    .option('--config <file>', 'config file (env CLAUDE_KEY_CONFIG)')
-    .option('--timeout <duration>', 'overall deadline (default 8s)')
-    .option('--ttl <duration>', "Claude Code's reuse window (default: CLAUDE_CODE_API_KEY_HELPER_TTL_MS)")
-    .option('--grace <duration>', 'extra validity beyond the TTL a cached token needs (default 60s)')
-    .option('--max-age <duration>', 'reuse a token without expiry this long (default: the TTL, or 5m)')
-    .option('--cache <store>', 'file (default), off, or a token store such as keychain')
-    .option('--no-cache', 'always fetch; never read or write the cache')
-    .option('--verbose', 'debug lines on stderr (never secrets)');
+  for (const f of ENGINE_FLAGS) program.option('value' in f ? `${f.flag} <${f.value}>` : f.flag, f.help);
   program.addHelpText(
     'after',
     `
@@ -227,7 +221,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
       return;
     }
     const target = resolveTarget(split, ctx.config);
-    setLabel(`${spec.name}: profile ${target.profileName}`);
+    setLabel(`profile ${target.profileName}`);
     const result = await fetchToken(ctx, split, {});
     io.stdout(`${result.token}\n`);
   });
@@ -251,12 +245,12 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .command('status')
     .description('list cached tokens: provider, profile, age, time left')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', `\nExample:\n  ${spec.name} cache status --profile work`)
+    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} cache status --profile work`)
     .action((opts: { json?: boolean }) => cacheStatus(ctx, opts));
   cache
     .command('clear')
     .description('delete cached tokens (all, or those of --profile)')
-    .addHelpText('after', `\nExample:\n  ${spec.name} cache clear --profile work`)
+    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} cache clear --profile work`)
     .action(() => cacheClear(ctx));
 
   program
@@ -264,7 +258,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .description('check config, provider reachability and TTL alignment; print the settings to use')
     .argument('[invocation...]', 'a provider invocation to check, e.g. vault --path secret/x --field key')
     .allowUnknownOption()
-    .addHelpText('after', `\nExamples:\n  ${spec.name} doctor --profile work\n  ${spec.name} doctor exec -- ./print-token.sh`)
+    .addHelpText('after', `${ENGINE_HELP}\n\nExamples:\n  ${spec.name} doctor --profile work\n  ${spec.name} doctor exec -- ./print-token.sh`)
     .action(async (invocation: string[]) => {
       hooks.setExit(await runDoctor(ctx, invocation));
     });
@@ -277,7 +271,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .option('--base-url <url>', 'also set ANTHROPIC_BASE_URL (your gateway)')
     .option('--ttl-ms <ms>', 'also set CLAUDE_CODE_API_KEY_HELPER_TTL_MS (default 900000 when prompting)')
     .option('--yes', 'do not prompt; use the flags as given')
-    .addHelpText('after', `\nExample:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes`)
+    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes`)
     .action(async (opts) => {
       await runInit(ctx, opts);
     });
@@ -287,16 +281,29 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .description("print {\"Authorization\":\"Bearer …\"} from a profile, for Claude Code's otelHeadersHelper")
     .option('--header <name>', 'header name', 'Authorization')
     .option('--scheme <scheme>', 'prefix before the token; "" for none', 'Bearer')
-    .addHelpText('after', `\nExample (settings.json):\n  "otelHeadersHelper": "${spec.name} otel-headers --profile telemetry"`)
+    .addHelpText('after', `${ENGINE_HELP}\n\nExample (settings.json):\n  "otelHeadersHelper": "${spec.name} otel-headers --profile telemetry"`)
     .action(async (opts: { header: string; scheme: string }) => {
       if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
-      setLabel(`${spec.name}: otel-headers`);
+      setLabel('otel-headers');
       const result = await tokenForProfile(ctx, split.engine.profile);
       const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
       io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
     });
 
   return program;
+}
+
+/**
+ * Commander's output: help to stdout, and each parse error (unknown flag, missing value, a
+ * "Did you mean" suggestion) as one stderr line that names the help to read.
+ */
+function commanderOutput(helperName: string, io: HelperIO, commandPath: string) {
+  return {
+    writeOut: (s: string) => io.stdout(s),
+    writeErr: (s: string) => io.stderr(s.trimEnd()),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`${helperName}: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim().replace(/\.$/, '')}; see ${commandPath} --help`),
+  };
 }
 
 /** The provider this run targets (from argv or the profile), loaded; other providers stay unloaded. */
@@ -311,7 +318,7 @@ const BUILTIN_COMMANDS = ['cache', 'doctor', 'init', 'otel-headers', 'help'];
 function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provider, setLabel: (l: string) => void): void {
   const { spec, io, split } = ctx;
   const fields = describeFields(provider.options);
-  cmd.description(provider.summary).enablePositionalOptions();
+  cmd.description(provider.summary).enablePositionalOptions().configureOutput(commanderOutput(spec.name, io, `${spec.name} ${cmd.name()}`));
   addFieldOptions(cmd, fields, provider.positional);
   const examples = provider.examples ?? [];
   cmd.addHelpText(
@@ -330,7 +337,7 @@ function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provi
     const command = args[args.length - 1] as Command;
     const positionalValue = provider.positional ? args[0] : undefined;
     const flagValues = collectFieldValues(fields, command.opts(), positionalValue, provider.positional);
-    setLabel(`${spec.name}: ${split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name}`);
+    setLabel(split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name);
     const result = await fetchToken(ctx, split, flagValues, 0, provider);
     io.stdout(`${result.token}\n`);
   });
@@ -346,15 +353,17 @@ function configureExtraCommand(
 ): void {
   const { spec, io } = ctx;
   const fields = describeFields(command.options);
-  cmd.description(command.summary);
+  cmd.description(command.summary).configureOutput(commanderOutput(spec.name, io, `${spec.name} ${provider.name} ${name}`));
   addFieldOptions(cmd, fields, command.positional);
   if (command.examples?.length) cmd.addHelpText('after', `\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}`);
   cmd.action(async (...args: unknown[]) => {
     const self = args[args.length - 1] as Command;
-    setLabel(`${spec.name}: ${provider.name} ${name}`);
+    setLabel(`${provider.name} ${name}`);
     const values = collectFieldValues(fields, self.opts(), command.positional ? args[0] : undefined, command.positional);
     const parsed = command.options.safeParse(values);
-    if (!parsed.success) throw new ConfigError(`${provider.name} ${name}: ${describeZodError(parsed.error)}`);
+    if (!parsed.success) {
+      throw new ConfigError(`${provider.name} ${name}: ${describeOptionsError(parsed.error, command.positional)}`, { hint: `see ${spec.name} ${provider.name} ${name} --help` });
+    }
     const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
     const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
     const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);

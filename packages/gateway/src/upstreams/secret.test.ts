@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ExitCode } from '@claude-key/core';
 import { secretSource } from './secret.js';
 
 describe('upstream key references', () => {
@@ -14,6 +15,16 @@ describe('upstream key references', () => {
     writeFileSync(join(dir, 'key'), 'k-file\n', { mode: 0o600 });
     assert.equal(await secretSource(`file:${join(dir, 'key')}`, { env: {}, claudeKeyBinary: '', field: 'f' }).get(), 'k-file');
     await assert.rejects(secretSource('env:NOPE', { env: {}, claudeKeyBinary: '', field: 'upstreams.a.apiKey' }).get(), /upstreams\.a\.apiKey: environment variable NOPE is not set/);
+  });
+
+  it('resolves references as claude-key does: ~ expanded, trimmed, and a missing file or variable is exit 6 naming the field', async () => {
+    writeFileSync(join(dir, 'home-key'), '  k-home \n', { mode: 0o600 });
+    assert.equal(await secretSource('file:~/home-key', { env: { HOME: dir }, claudeKeyBinary: '', field: 'f' }).get(), 'k-home');
+    assert.equal(await secretSource('env:PADDED', { env: { PADDED: ' k-padded\n' }, claudeKeyBinary: '', field: 'f' }).get(), 'k-padded');
+    const missing = (err: unknown) => (err as { exitCode?: number }).exitCode === ExitCode.notFound;
+    await assert.rejects(secretSource('file:~/none', { env: { HOME: dir }, claudeKeyBinary: '', field: 'upstreams.a.apiKey' }).get(), (err: Error) =>
+      missing(err) && err.message === `upstreams.a.apiKey: secret file ${join(dir, 'none')} does not exist`);
+    await assert.rejects(secretSource('env:NOPE', { env: {}, claudeKeyBinary: '', field: 'f' }).get(), missing);
   });
 
   it('runs claude-key --profile NAME, re-reads it after invalidate, and never echoes its output on failure', async () => {

@@ -4,8 +4,7 @@
 // anything claude-key supports (Vault, a keychain, a cloud secret manager). Values from files
 // and profiles are re-read after a while so a rotated key is picked up without a restart.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { ConfigError, UnreachableError } from '@claude-key/core';
+import { ClaudeKeyError, UnreachableError, isClaudeKeyError, resolveSecretRef } from '@claude-key/core';
 
 export interface SecretSource {
   get(): Promise<string>;
@@ -15,25 +14,24 @@ export interface SecretSource {
 
 const REREAD_MS = 5 * 60_000;
 
-export function secretSource(ref: string, opts: { env: NodeJS.ProcessEnv; claudeKeyBinary: string; now?: () => number; field: string }): SecretSource {
+export function secretSource(
+  ref: string,
+  opts: { env: NodeJS.ProcessEnv; claudeKeyBinary: string; now?: () => number; field: string; warn?: (message: string) => void },
+): SecretSource {
   const now = opts.now ?? Date.now;
   let cached: { value: string; at: number } | undefined;
   let loading: Promise<string> | undefined;
 
   const load = async (): Promise<string> => {
-    if (ref.startsWith('env:')) {
-      const value = opts.env[ref.slice(4)];
-      if (!value) throw new ConfigError(`${opts.field}: environment variable ${ref.slice(4)} is not set`);
-      return value;
-    }
-    if (ref.startsWith('file:')) {
-      const path = ref.slice(5);
-      const value = await readFile(path, 'utf8').then((t) => t.trim(), () => '');
-      if (!value) throw new ConfigError(`${opts.field}: cannot read a key from ${path}`);
-      return value;
-    }
     if (ref.startsWith('profile:')) return runClaudeKey(opts.claudeKeyBinary, ref.slice(8), opts.field);
-    return ref;
+    // env: and file: as claude-key reads them (core's one resolver: ~ expanded, trimmed, exit 6 when missing).
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`claude-key-gateway: warning: ${opts.field}: ${m}\n`));
+    try {
+      return await resolveSecretRef(ref, { env: opts.env, warn });
+    } catch (err) {
+      if (!isClaudeKeyError(err)) throw err;
+      throw new ClaudeKeyError(err.code, err.exitCode, `${opts.field}: ${err.message}`, { hint: err.hint, cause: err });
+    }
   };
 
   return {

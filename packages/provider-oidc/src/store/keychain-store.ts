@@ -1,53 +1,36 @@
-// Refresh tokens in the OS keychain through @napi-rs/keyring, loaded only when a session is touched.
-import { UnreachableError, isAbortError } from '@claude-key/core';
+// Refresh tokens in the OS keychain through provider-keychain's one wrapper, loaded only when a session is touched.
+import { ClaudeKeyError, isClaudeKeyError } from '@claude-key/core';
 import { sessionLabel, type SessionStore } from './session-store.js';
 
 export const KEYCHAIN_SERVICE = 'claude-key-oidc';
 
-/** The slice of @napi-rs/keyring this store uses; tests hand in a stand-in. */
-export interface KeyringBinding {
-  AsyncEntry: new (
-    service: string,
-    account: string,
-    options?: { linux?: { store?: 'secret-service' | 'keyutils' } },
-  ) => {
-    getPassword(): Promise<string | null>;
-    setPassword(value: string): Promise<void>;
-    deletePassword(): Promise<boolean>;
-  };
+/** The keychain operations this store uses (provider-keychain's); tests hand in a stand-in. */
+export interface KeychainEntries {
+  readEntry(name: { service: string; account: string }): Promise<string | undefined>;
+  writeEntry(name: { service: string; account: string }, value: string): Promise<void>;
+  deleteEntry(name: { service: string; account: string }): Promise<boolean>;
 }
 
-export const loadKeyringBinding = async (): Promise<KeyringBinding> => (await import('@napi-rs/keyring')) as KeyringBinding;
+// Loaded on first use so a file-stored session never loads the native keyring binding.
+export const loadKeychainEntries = async (): Promise<KeychainEntries> => import('@claude-key/provider-keychain');
 
-// Without this the Linux binding silently falls back to the kernel keyring, which forgets
-// everything at logout: a refresh token there would look stored and then vanish.
-const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
-
-export function createKeychainStore(loadBinding: () => Promise<KeyringBinding> = loadKeyringBinding): SessionStore {
-  const call = async <T>(account: string, what: string, op: (entry: InstanceType<KeyringBinding['AsyncEntry']>) => Promise<T>) => {
+export function createKeychainStore(load: () => Promise<KeychainEntries> = loadKeychainEntries): SessionStore {
+  const call = async <T>(op: (entries: KeychainEntries) => Promise<T>): Promise<T> => {
     try {
-      const { AsyncEntry } = await loadBinding();
-      return await op(new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS));
+      return await op(await load());
     } catch (err) {
-      if (isAbortError(err)) throw err;
-      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 160);
-      throw new UnreachableError(`the OS keychain could not ${what} (${reason})`, {
-        hint: 'unlock the keychain, or use --storage file',
-        cause: err,
-      });
+      // provider-keychain's line says what is wrong with the keychain; the way out here is --storage file.
+      if (!isClaudeKeyError(err)) throw err;
+      throw new ClaudeKeyError(err.code, err.exitCode, err.message, { hint: 'unlock the keychain, or use --storage file', cause: err });
     }
   };
+  const name = (key: Parameters<typeof sessionLabel>[0]) => ({ service: KEYCHAIN_SERVICE, account: sessionLabel(key) });
   return {
-    async load(key) {
-      return (await call(sessionLabel(key), 'read the OIDC session', (e) => e.getPassword())) ?? undefined;
-    },
+    load: (key) => call((k) => k.readEntry(name(key))),
     async save(key, refreshToken) {
-      const account = sessionLabel(key);
-      await call(account, 'store the OIDC session', (e) => e.setPassword(refreshToken));
-      return `the OS keychain (service ${KEYCHAIN_SERVICE}, account ${account})`;
+      await call((k) => k.writeEntry(name(key), refreshToken));
+      return `the OS keychain (service ${KEYCHAIN_SERVICE}, account ${sessionLabel(key)})`;
     },
-    async remove(key) {
-      return call(sessionLabel(key), 'delete the OIDC session', (e) => e.deletePassword());
-    },
+    remove: (key) => call((k) => k.deleteEntry(name(key))),
   };
 }

@@ -1,7 +1,7 @@
 // Picks the session store for --storage: keychain, file, or auto (keychain first, file when it is missing).
 import { isAbortError, type ProviderLogger } from '@claude-key/core';
 import { createFileStore, defaultSessionDir } from './file-store.js';
-import { createKeychainStore, loadKeyringBinding, type KeyringBinding } from './keychain-store.js';
+import { createKeychainStore, loadKeychainEntries, type KeychainEntries } from './keychain-store.js';
 import type { SessionStore } from './session-store.js';
 
 export type StorageKind = 'auto' | 'keychain' | 'file';
@@ -9,13 +9,13 @@ export type StorageKind = 'auto' | 'keychain' | 'file';
 export interface StoreDeps {
   env: Readonly<Record<string, string | undefined>>;
   log: ProviderLogger;
-  loadKeyring?: () => Promise<KeyringBinding>;
+  loadKeychain?: () => Promise<KeychainEntries>;
 }
 
 export function openSessionStore(kind: StorageKind, deps: StoreDeps): SessionStore {
   const file = createFileStore(defaultSessionDir(deps.env));
   if (kind === 'file') return file;
-  const keychain = createKeychainStore(deps.loadKeyring ?? loadKeyringBinding);
+  const keychain = createKeychainStore(deps.loadKeychain ?? loadKeychainEntries);
   if (kind === 'keychain') return keychain;
   return fallbackStore(keychain, file, deps.log);
 }

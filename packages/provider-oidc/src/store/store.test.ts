@@ -6,35 +6,26 @@ import { join } from 'node:path';
 import { createTestContext } from '@claude-key/core/testing';
 import { tempConfigDir } from '../test-support/harness.js';
 import { createFileStore } from './file-store.js';
-import { createKeychainStore, KEYCHAIN_SERVICE, type KeyringBinding } from './keychain-store.js';
+import { UnreachableError } from '@claude-key/core';
+import { createKeychainStore, KEYCHAIN_SERVICE, type KeychainEntries } from './keychain-store.js';
 import { openSessionStore } from './open-store.js';
 import { sessionId } from './session-store.js';
 
 const key = { issuer: 'https://idp.example.com', clientId: 'claude-code', scope: ['openid', 'offline_access'] };
 
-/** Stands in for @napi-rs/keyring: entries in a Map, or every call failing like a missing Secret Service. */
+/** Stands in for provider-keychain: entries in a Map, or every call failing as it does without a Secret Service. */
 function fakeKeyring(opts: { broken?: boolean } = {}) {
   const entries = new Map<string, string>();
-  const binding: KeyringBinding = {
-    AsyncEntry: class {
-      private readonly id: string;
-      constructor(service: string, account: string, options?: { linux?: { store?: string } }) {
-        if (opts.broken) throw new Error('Platform failure: DBus error: no session bus');
-        assert.equal(options?.linux?.store, 'secret-service', 'never the forgetful kernel keyring');
-        this.id = `${service}/${account}`;
-      }
-      async getPassword() {
-        return entries.get(this.id) ?? null;
-      }
-      async setPassword(value: string) {
-        entries.set(this.id, value);
-      }
-      async deletePassword() {
-        return entries.delete(this.id);
-      }
-    },
+  const id = (name: { service: string; account: string }) => {
+    if (opts.broken) throw new UnreachableError(`no OS keychain reachable to read service "${name.service}" (no D-Bus session bus)`);
+    return `${name.service}/${name.account}`;
   };
-  return { entries, load: async () => binding };
+  const keychain: KeychainEntries = {
+    readEntry: async (name) => entries.get(id(name)),
+    writeEntry: async (name, value) => void entries.set(id(name), value),
+    deleteEntry: async (name) => entries.delete(id(name)),
+  };
+  return { entries, load: async () => keychain };
 }
 
 test('the session id ignores scope order but not issuer, client or scope', () => {
@@ -71,13 +62,13 @@ test('the keychain store keeps one entry per session under the claude-key-oidc s
 test('auto falls back to the file with one debug line when the keychain is unavailable', async () => {
   const env = { CLAUDE_KEY_CONFIG_DIR: await tempConfigDir() };
   const ctx = createTestContext({ env });
-  const store = openSessionStore('auto', { env, log: ctx.log, loadKeyring: fakeKeyring({ broken: true }).load });
+  const store = openSessionStore('auto', { env, log: ctx.log, loadKeychain: fakeKeyring({ broken: true }).load });
   const where = await store.save(key, 'rt-1');
   assert.match(where, /oidc\/[0-9a-f]{32}\.json$/);
   assert.equal(await store.load(key), 'rt-1');
   assert.equal(ctx.logs.length, 1);
   assert.equal(ctx.logs[0]!.level, 'debug');
-  assert.match(ctx.logs[0]!.message, /OS keychain could not .*; keeping the OIDC session in a file instead/);
+  assert.match(ctx.logs[0]!.message, /no OS keychain reachable .*; keeping the OIDC session in a file instead/);
 });
 
 test('auto prefers the keychain and removes a copy an earlier fallback left in the file', async () => {
@@ -85,7 +76,7 @@ test('auto prefers the keychain and removes a copy an earlier fallback left in t
   const ctx = createTestContext({ env });
   await openSessionStore('file', { env, log: ctx.log }).save(key, 'rt-old');
   const keyring = fakeKeyring();
-  const store = openSessionStore('auto', { env, log: ctx.log, loadKeyring: keyring.load });
+  const store = openSessionStore('auto', { env, log: ctx.log, loadKeychain: keyring.load });
   assert.equal(await store.load(key), 'rt-old', 'a session from the fallback file is still found');
   await store.save(key, 'rt-new');
   assert.equal(await store.load(key), 'rt-new');
@@ -94,6 +85,6 @@ test('auto prefers the keychain and removes a copy an earlier fallback left in t
 
 test('--storage keychain reports an unavailable keychain instead of falling back', async () => {
   const env = { CLAUDE_KEY_CONFIG_DIR: await tempConfigDir() };
-  const store = openSessionStore('keychain', { env, log: createTestContext().log, loadKeyring: fakeKeyring({ broken: true }).load });
+  const store = openSessionStore('keychain', { env, log: createTestContext().log, loadKeychain: fakeKeyring({ broken: true }).load });
   await assert.rejects(store.load(key), (err: Error & { exitCode?: number }) => err.exitCode === 4 && /use --storage file/.test((err as { line?: string }).line ?? ''));
 });
