@@ -169,9 +169,14 @@ export const configSchema = z
         path: z.string().default('./claude-key-gateway-data').describe('PGlite data directory, or memory://.'),
         flushIntervalMs: z.number().int().positive().default(250),
         batchSize: z.number().int().positive().default(500),
+        journal: z
+          .string()
+          .optional()
+          .describe('Directory of the local record journal; default <path>-journal (none for memory://); "off" disables it.'),
+        closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, closeTimeoutMs: 5000 }),
     redis: z.object({ url: z.string().optional() }).strict().default({}),
     audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
@@ -242,5 +247,6 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   for (const issuer of cfg.auth.issuers) if (issuer.jwksFile) issuer.jwksFile = resolve(base, issuer.jwksFile);
   for (const up of Object.values(cfg.upstreams)) if (up.type === 'vertex' && up.keyFile) up.keyFile = resolve(base, up.keyFile);
   if (!cfg.store.path.startsWith('memory://')) cfg.store.path = resolve(base, cfg.store.path);
+  if (cfg.store.journal && cfg.store.journal !== 'off') cfg.store.journal = resolve(base, cfg.store.journal);
   return cfg;
 }

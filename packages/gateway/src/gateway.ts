@@ -31,6 +31,7 @@ import { createRouter } from './routing.js';
 import { allowedModels, globMatch, scopesFor } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
+import { FileJournal, noJournal } from './store/journal.js';
 import { RemoteStore } from './store/remote-store.js';
 import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
@@ -81,12 +82,19 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   }
   const limits = new RateLimits(redis);
   const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now);
-  if (!redis) await seedBudgets(store, budgets, now());
+  const journalDir = journalDirOf(config);
+  const journal = journalDir ? FileJournal.open(journalDir) : noJournal;
+  if (journal.replayed.length) log.info('replaying records left in the journal', { records: journal.replayed.length, journal: journalDir });
   const recorder = new BatchRecorder(store, {
     intervalMs: config.store.flushIntervalMs,
     batchSize: config.store.batchSize,
-    onError: (err) => log.error('store write failed; records kept for retry', { error: (err as Error).message }),
+    journal,
+    onError: (err, waiting) => log.error('store write failed; records kept for retry', { error: (err as Error).message, waiting }),
+    onRecovered: (written) => log.info('store writes resumed', { written, waiting: recorder.pending }),
   });
+  // Replayed spend must be in the store before the budget ledger is seeded from it.
+  if (journal.replayed.length) await recorder.flush().catch(() => undefined);
+  if (!redis) await seedBudgets(store, budgets, now());
 
   const stages: Stage[] = [
     stage('authenticate', async (ctx) => {
@@ -121,14 +129,15 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (--inFlight === 0) drained?.();
   };
 
-  const account = (ctx: RequestContext) => {
+  /** Records the request; resolves once its record is journaled. `ending`: the answer is about to end normally. */
+  const account = (ctx: RequestContext, ending: boolean): Promise<void> => {
     try {
       const latencyMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
       const usage = ctx.usage ?? emptyUsage();
       const p = ctx.principal;
       const cost = ctx.model && ctx.operation === 'messages' ? costUsd(ctx.model, usage) : 0;
       // An answer that never finished (client gone, or cut at shutdown) is 499, whatever its header said.
-      const status = ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
+      const status = ending || ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
       const record: RequestRecord = {
         requestId: ctx.id,
         time: new Date(ctx.receivedAt).toISOString(),
@@ -147,7 +156,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         userAgent: ctx.req.headers['user-agent'] ?? null,
         ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
       };
-      recorder.add(record);
+      const journaled = recorder.add(record);
       metrics.requests.inc({ format: ctx.format, upstream: record.upstream ?? '-', status: String(status) });
       metrics.duration.observe({ format: ctx.format, stream: String(!!ctx.stream) }, latencyMs / 1000);
       metrics.tokens.inc({ kind: 'input' }, usage.inputTokens);
@@ -164,8 +173,10 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
         format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
       });
+      return journaled;
     } catch (err) {
       log.error('accounting failed', { requestId: ctx.id, error: (err as Error).message });
+      return Promise.resolve();
     }
   };
 
@@ -225,8 +236,22 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format: route.format, operation, route };
     inFlight++;
     res.setHeader('x-claude-key-request-id', ctx.id);
+    // The answer's last bytes go out only once its record is on disk (a group-committed fsync), so an
+    // answer the client saw complete is never lost to a crash. An answer that never ends normally
+    // (client gone, cut at shutdown) is recorded when its connection closes.
+    let accounted = false;
+    const end = res.end;
+    res.end = ((...args: Parameters<typeof end>) => {
+      if (accounted) return end.apply(res, args);
+      accounted = true;
+      void account(ctx, true).then(() => end.apply(res, args));
+      return res;
+    }) as typeof end;
     res.once('close', () => {
-      account(ctx);
+      if (!accounted) {
+        accounted = true;
+        void account(ctx, false);
+      }
       done();
     });
     readBody(req, config.maxBodyBytes)
@@ -279,8 +304,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {
       return void store.query('SELECT 1').then(
-        () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind }),
-        () => sendJson(res, 503, { status: 'store unavailable' }),
+        () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind, pendingRecords: recorder.pending }),
+        () => sendJson(res, 503, { status: 'store unavailable', store: store.kind, pendingRecords: recorder.pending }),
       );
     }
     if (pathname === '/metrics' && method === 'GET') {
@@ -327,10 +352,21 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await closed;
       }
-      await recorder.close();
+      const left = await recorder.close(Date.now() + config.store.closeTimeoutMs);
+      if (left) {
+        log.warn('the store is unavailable: records wait in the journal for the next start', { records: left, journal: recorder.journalDir ?? '(none: lost)' });
+      }
       await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
     },
   };
+}
+
+/** Where the record journal lives: store.journal, else beside an on-disk store; none for memory:// unless set. */
+function journalDirOf(config: GatewayConfig): string | undefined {
+  const { journal, path } = config.store;
+  if (journal === 'off') return undefined;
+  if (journal) return journal;
+  return path.startsWith('memory://') ? undefined : `${path}-journal`;
 }
 
 /** `--since` / `?since=`: an ISO date or a duration back from now like 24h, 7d; default the month so far. */

@@ -1,0 +1,165 @@
+// A local append-only journal of request records: each is fsync'd before its answer ends and kept until the store has it.
+//
+// Records are appended as JSON lines to numbered segment files in one directory. Appends that
+// arrive while an fsync is running wait for the next one, so many records share one fsync
+// (group commit). A segment is deleted once every record in it is in the store; whatever is
+// left at start-up (a crash, a SIGKILL, a shutdown with the store down) is replayed, and the
+// store skips records it already has.
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RequestRecord } from './record.js';
+
+const SEGMENT_BYTES = 4 * 1024 * 1024;
+const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
+
+class Segment {
+  /** Records in this segment not yet in the store. */
+  remaining = 0;
+  bytes = 0;
+  constructor(readonly file: string, readonly number: number) {}
+}
+
+/** A record and the segment that holds it (none when the journal is off or could not write it). */
+export interface JournalEntry {
+  readonly record: RequestRecord;
+  readonly segment?: Segment;
+}
+
+export interface RecordJournal {
+  /** Resolves once the record is on disk; rejects (and the caller keeps it in memory) if it could not be written. */
+  append(record: RequestRecord): Promise<JournalEntry>;
+  /** These entries are in the store: their segments can go once nothing else in them is waiting. */
+  release(entries: readonly JournalEntry[]): void;
+  /** Entries left by an earlier run, oldest first. */
+  readonly replayed: readonly JournalEntry[];
+  /** Journaled records not yet released. */
+  readonly waiting: number;
+  readonly dir: string | undefined;
+  close(): Promise<void>;
+}
+
+/** No journal (an in-memory store): records live only in the batch queue. */
+export const noJournal: RecordJournal = {
+  append: (record) => Promise.resolve({ record }),
+  release: () => undefined,
+  replayed: [],
+  waiting: 0,
+  dir: undefined,
+  close: () => Promise.resolve(),
+};
+
+export class FileJournal implements RecordJournal {
+  private readonly segments: Segment[] = [];
+  private active: { segment: Segment; fh: FileHandle } | undefined;
+  private queued: { record: RequestRecord; line: string; resolve: (e: JournalEntry) => void; reject: (err: Error) => void }[] = [];
+  private writing: Promise<void> | undefined;
+  private nextNumber: number;
+  waiting = 0;
+
+  private constructor(readonly dir: string, readonly replayed: JournalEntry[], nextNumber: number, old: Segment[]) {
+    this.nextNumber = nextNumber;
+    this.segments.push(...old);
+    this.waiting = replayed.length;
+  }
+
+  /** Opens (creating) the directory and reads every record an earlier run left behind. */
+  static open(dir: string): FileJournal {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+    const replayed: JournalEntry[] = [];
+    const old: Segment[] = [];
+    for (const name of names) {
+      const segment = new Segment(join(dir, name), Number(SEGMENT_NAME.exec(name)![1]));
+      for (const line of readFileSync(segment.file, 'utf8').split('\n')) {
+        if (!line) continue;
+        let record: RequestRecord;
+        try {
+          record = JSON.parse(line) as RequestRecord;
+        } catch {
+          continue; // a line torn by a crash was never acknowledged: its answer had not ended
+        }
+        replayed.push({ record, segment });
+        segment.remaining++;
+      }
+      old.push(segment);
+    }
+    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old);
+    for (const s of old) if (s.remaining === 0) void journal.drop(s);
+    return journal;
+  }
+
+  append(record: RequestRecord): Promise<JournalEntry> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ record, line: `${JSON.stringify(record)}\n`, resolve, reject });
+      this.writing ??= this.writeQueued().finally(() => (this.writing = undefined));
+    });
+  }
+
+  /** One write and one fsync for everything queued meanwhile, until nothing is. */
+  private async writeQueued(): Promise<void> {
+    while (this.queued.length) {
+      const group = this.queued;
+      this.queued = [];
+      try {
+        const { segment, fh } = await this.segmentForWrite();
+        const data = Buffer.from(group.map((q) => q.line).join(''));
+        await fh.write(data);
+        await fh.datasync();
+        segment.bytes += data.length;
+        segment.remaining += group.length;
+        this.waiting += group.length;
+        for (const q of group) q.resolve({ record: q.record, segment });
+      } catch (err) {
+        // A half-written group is a torn line at worst, which replay skips; these records stay in memory.
+        await this.closeActive().catch(() => undefined);
+        for (const q of group) q.reject(err as Error);
+      }
+    }
+  }
+
+  private async segmentForWrite(): Promise<{ segment: Segment; fh: FileHandle }> {
+    if (this.active && this.active.segment.bytes >= SEGMENT_BYTES) {
+      const full = this.active.segment;
+      await this.closeActive();
+      if (full.remaining === 0) void this.drop(full);
+    }
+    if (!this.active) {
+      const number = this.nextNumber++;
+      const segment = new Segment(join(this.dir, `${String(number).padStart(12, '0')}.jsonl`), number);
+      const fh = await open(segment.file, 'a', 0o600);
+      this.segments.push(segment);
+      this.active = { segment, fh };
+    }
+    return this.active;
+  }
+
+  private async closeActive(): Promise<void> {
+    const active = this.active;
+    this.active = undefined;
+    await active?.fh.close();
+  }
+
+  release(entries: readonly JournalEntry[]): void {
+    for (const { segment } of entries) {
+      if (!segment) continue;
+      segment.remaining--;
+      this.waiting--;
+      if (segment.remaining === 0 && segment !== this.active?.segment) void this.drop(segment);
+    }
+  }
+
+  private async drop(segment: Segment): Promise<void> {
+    const i = this.segments.indexOf(segment);
+    if (i !== -1) this.segments.splice(i, 1);
+    await unlink(segment.file).catch(() => undefined);
+  }
+
+  /** Waits for writes in progress; keeps every segment with records the store does not have yet. */
+  async close(): Promise<void> {
+    while (this.writing) await this.writing;
+    const last = this.active?.segment;
+    await this.closeActive();
+    if (last && last.remaining === 0) await this.drop(last);
+  }
+}
