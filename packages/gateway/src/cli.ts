@@ -50,18 +50,23 @@ export function buildCli(io: CliIO = defaultIO): Command {
     .option('-p, --port <n>', 'listen port (overrides the config)', port)
     .addHelpText('after', '\nExamples:\n  claude-key-gateway serve --config gateway.yaml\n  DATABASE_URL=postgres://gw@db/gw REDIS_URL=redis://cache:6379 claude-key-gateway serve -c gateway.yaml --port 8080\n')
     .action(async (opts: { config?: string; port?: number }) => {
-      const config = loadConfig(opts.config, io.env);
-      const gateway = await createGateway(config, { env: io.env, dbSchema: io.env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
-      await gateway.listen(opts.port ?? config.listen.port, config.listen.host);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
+      // The listeners go in before start-up (a SIGTERM right after "listening" must not kill the
+      // process) and stay for the whole shutdown: a second SIGTERM (an impatient orchestrator, a
+      // double Ctrl-C) must not fall back to the default exit and drop the records being written.
+      let stopping = false;
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) return void io.stderr(`claude-key-gateway: ${signal} again: already shutting down, writing pending records\n`);
+          stopping = true;
           resolve();
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
+      const config = loadConfig(opts.config, io.env);
+      const gateway = await createGateway(config, { env: io.env, dbSchema: io.env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
+      await gateway.listen(opts.port ?? config.listen.port, config.listen.host);
+      await stopped;
       await gateway.close();
     });
 

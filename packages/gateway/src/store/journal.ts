@@ -149,10 +149,15 @@ export class FileJournal implements RecordJournal {
     }
   }
 
-  private async drop(segment: Segment): Promise<void> {
+  private readonly dropping = new Set<Promise<void>>();
+
+  private drop(segment: Segment): Promise<void> {
     const i = this.segments.indexOf(segment);
     if (i !== -1) this.segments.splice(i, 1);
-    await unlink(segment.file).catch(() => undefined);
+    const done = unlink(segment.file).catch(() => undefined);
+    this.dropping.add(done);
+    void done.finally(() => this.dropping.delete(done));
+    return done;
   }
 
   /** Waits for writes in progress; keeps every segment with records the store does not have yet. */
@@ -161,5 +166,6 @@ export class FileJournal implements RecordJournal {
     const last = this.active?.segment;
     await this.closeActive();
     if (last && last.remaining === 0) await this.drop(last);
+    await Promise.all([...this.dropping]);
   }
 }

@@ -1,0 +1,57 @@
+// The record journal: what an earlier run left is replayed; segments go once the store has their records.
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { testRecord } from '../test-support/records.js';
+import { BatchRecorder } from '../usage/recorder.js';
+import { FileJournal } from './journal.js';
+import type { RequestRecord } from './record.js';
+
+const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
+
+describe('record journal', () => {
+  it('replays records an earlier run did not release, skipping a line torn by a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-journal-'));
+    const first = FileJournal.open(dir);
+    const entries = await Promise.all([testRecord(1), testRecord(2), testRecord(3)].map((r) => first.append(r)));
+    first.release([entries[0]!]);
+    await first.close();
+    appendFileSync(join(dir, segments(dir)[0]!), '{"requestId":"torn'); // the process died mid-write
+
+    const second = FileJournal.open(dir);
+    assert.deepEqual(second.replayed.map((e) => e.record.requestId).sort(), entries.map((e) => e.record.requestId).sort());
+    assert.equal(second.waiting, 3, 'release is not persisted: the store skips what it already has');
+    second.release(second.replayed);
+    await second.close();
+    assert.deepEqual(segments(dir), [], 'a fully released journal leaves no file');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps what the store refused at shutdown and reports how many records wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-recorder-'));
+    let up = false;
+    const stored: RequestRecord[] = [];
+    const sink = {
+      async write(records: readonly RequestRecord[]) {
+        if (!up) throw new Error('connection refused');
+        stored.push(...records);
+      },
+    };
+    const errors: number[] = [];
+    const recorder = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 100, journal: FileJournal.open(dir), onError: (_e, waiting) => errors.push(waiting) });
+    await Promise.all([testRecord(1), testRecord(2)].map((r) => recorder.add(r)));
+    await assert.rejects(recorder.flush(), /connection refused/);
+    assert.equal(await recorder.close(), 2);
+    assert.deepEqual(errors.slice(0, 1), [2]);
+
+    up = true;
+    const next = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 100, journal: FileJournal.open(dir), onError: () => undefined });
+    assert.equal(next.pending, 2);
+    assert.equal(await next.close(), 0);
+    assert.equal(stored.length, 2);
+    assert.deepEqual(segments(dir), []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
