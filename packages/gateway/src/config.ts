@@ -40,6 +40,8 @@ const apiKeySchema = z
   })
   .strict();
 
+const failMode = z.enum(['open', 'closed']);
+
 const policySchema = z
   .object({
     models: z.array(z.string()).optional().describe('Allowed model globs, e.g. claude-sonnet-*.'),
@@ -47,6 +49,11 @@ const policySchema = z
     monthlyUsd: z.number().positive().optional(),
     requestsPerMinute: z.number().int().positive().optional(),
     tokensPerMinute: z.number().int().positive().optional(),
+    failMode: z
+      .object({ budgets: failMode.optional(), limits: failMode.optional() })
+      .strict()
+      .optional()
+      .describe('When Redis is unavailable: open = count in process and reconcile later; closed = refuse with 503. Default redis.failMode.'),
   })
   .strict();
 
@@ -177,7 +184,14 @@ export const configSchema = z
       })
       .strict()
       .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, closeTimeoutMs: 5000 }),
-    redis: z.object({ url: z.string().optional() }).strict().default({}),
+    redis: z
+      .object({
+        url: z.string().optional(),
+        failMode: failMode.default('open').describe('Default for every budget and limit when Redis is unavailable.'),
+        commandTimeoutMs: z.number().int().positive().default(250).describe('A Redis command slower than this counts as Redis unavailable.'),
+      })
+      .strict()
+      .default({ failMode: 'open', commandTimeoutMs: 250 }),
     audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),

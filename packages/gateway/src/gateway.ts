@@ -28,7 +28,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { runStages, stage, type Stage } from './pipeline.js';
 import { createRouter } from './routing.js';
-import { allowedModels, globMatch, scopesFor } from './policy.js';
+import { allowedModels, globMatch, scopesFor, type Scope } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
 import { FileJournal, noJournal } from './store/journal.js';
@@ -36,7 +36,7 @@ import { RemoteStore } from './store/remote-store.js';
 import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
-import { costUsd, emptyUsage, totalTokens } from './usage/usage.js';
+import { costUpperBound, costUsd, emptyUsage, tokensUpperBound, totalTokens } from './usage/usage.js';
 
 export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
@@ -78,10 +78,33 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   let redis: Redis | undefined;
   if (config.redis.url) {
     const { Redis: RedisClient } = await import('ioredis');
-    redis = new RedisClient(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Fail fast while Redis is away: no offline queue (commands would wait for the reconnect), a
+    // short command timeout, one try per command. The policy (failMode) then decides.
+    redis = new RedisClient(config.redis.url, {
+      enableOfflineQueue: false,
+      commandTimeout: config.redis.commandTimeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    });
+    const redisUrl = config.redis.url;
+    let down = false;
+    redis.on('error', (err: Error) => {
+      if (!down) log.warn('redis unavailable; budgets and limits follow their failMode', { redis: redisUrl.replace(/\/\/[^@]*@/, '//'), error: err.message });
+      down = true;
+    });
+    redis.on('ready', () => {
+      if (down) log.info('redis available again');
+      down = false;
+    });
   }
-  const limits = new RateLimits(redis);
-  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now);
+  const failModeOf = (which: 'budgets' | 'limits') => (scope: Scope) => scope.policy.failMode?.[which] ?? config.redis.failMode;
+  const limits = new RateLimits(redis, { failMode: failModeOf('limits') });
+  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now, { failMode: failModeOf('budgets') });
+  // Spend counted in process during a Redis outage goes to Redis once it answers again.
+  const reconcile = setInterval(() => {
+    if (budgets.unsyncedUsd) void budgets.sync().then(() => log.info('budget spend counted during the Redis outage is in Redis again'), () => undefined);
+  }, 1000);
+  reconcile.unref();
   const journalDir = journalDirOf(config);
   const journal = journalDir ? FileJournal.open(journalDir) : noJournal;
   if (journal.replayed.length) log.info('replaying records left in the journal', { records: journal.replayed.length, journal: journalDir });
@@ -117,9 +140,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       if (!allowedModels(config, p).some((pattern) => names.some((name) => globMatch(pattern, name)))) {
         throw permissionError(`Model "${ctx.model}" is not allowed for user "${p.user}" of team "${p.team}".`);
       }
-      if (ctx.operation === 'messages') await budgets.check(scopesFor(config, p));
+      if (ctx.operation === 'messages') ctx.budgetHold = await budgets.reserve(scopesFor(config, p), () => costUpperBound(ctx.model!, ctx.canonical!.body));
     }),
-    stage('limit', (ctx) => (ctx.operation === 'messages' ? limits.check(scopesFor(config, ctx.principal!)) : undefined)),
+    stage('limit', (ctx) => {
+      if (ctx.operation !== 'messages') return;
+      ctx.tokenHold = { entries: [] };
+      return limits.check(scopesFor(config, ctx.principal!), () => tokensUpperBound(ctx.canonical!.body), ctx.tokenHold);
+    }),
     stage('forward', (ctx) => forward(ctx, config.retry)),
   ];
 
@@ -164,11 +191,9 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
       metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWriteTokens);
       metrics.cost.inc(cost);
-      if (p && ctx.operation === 'messages') {
-        const scopes = scopesFor(config, p);
-        void budgets.add(scopes, cost, ctx.receivedAt).catch((err) => log.warn('budget ledger update failed', { error: (err as Error).message }));
-        void limits.addTokens(scopes, totalTokens(usage)).catch((err) => log.warn('token limit update failed', { error: (err as Error).message }));
-      }
+      // Reservations made before forwarding become the real cost and tokens (zero for a refusal or failure).
+      void budgets.settle(ctx.budgetHold, cost);
+      void limits.settle(ctx.tokenHold, totalTokens(usage));
       log.info('request', {
         requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
         format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
@@ -356,6 +381,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       if (left) {
         log.warn('the store is unavailable: records wait in the journal for the next start', { records: left, journal: recorder.journalDir ?? '(none: lost)' });
       }
+      clearInterval(reconcile);
+      if (budgets.unsyncedUsd) await budgets.sync().catch(() => log.warn('budget spend counted during the Redis outage could not be pushed to Redis', { usd: budgets.unsyncedUsd }));
       await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
     },
   };
@@ -387,6 +414,6 @@ async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number):
   const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   for (const row of await store.spendSince(monthStart)) {
     const scope = { kind: row.kind, id: row.id, policy: {} };
-    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`), true);
+    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
   }
 }
