@@ -1,7 +1,8 @@
 // The claude-key-gateway command line: serve, usage, audit verify/export, mock.
 import { Command, Option } from 'commander';
 import { isClaudeKeyError, UnreachableError, UsageError } from '@claude-key/core';
-import { exportAudit, verifyAudit } from './audit/export.js';
+import { loadVerifyKey, verifyCheckpoints } from './audit/checkpoints.js';
+import { exportAudit, verifyAuditEntries } from './audit/export.js';
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { createGateway, parseSince } from './gateway.js';
@@ -87,13 +88,25 @@ export function buildCli(io: CliIO = defaultIO): Command {
   const audit = program.command('audit').description('Work with the hash-chained audit log.');
   audit
     .command('verify')
-    .description('Check that no audit record was edited, removed or reordered (exit 3 if one was).')
+    .description('Check that no audit record was edited, removed or reordered, and that the log matches its signed checkpoints (exit 3 if not).')
     .addOption(configOption())
-    .addHelpText('after', '\nExample:\n  claude-key-gateway audit verify -c gateway.yaml\n')
-    .action(async (opts: { config?: string }) => {
-      const result = await withStore(opts.config, io.env, verifyAudit);
-      if (result.ok) return io.stdout(`audit log intact: ${result.records} records\n`);
-      io.stderr(`claude-key-gateway: audit log tampered: ${result.problem} (${result.records} records verified before it)\n`);
+    .option('--checkpoints <dir>', 'signed checkpoint directory (default: audit.checkpoints.dir)')
+    .option('--public-key <file>', 'Ed25519 public key PEM (default: audit.checkpoints.publicKeyFile, else derived from keyFile)')
+    .addHelpText('after', '\nExamples:\n  claude-key-gateway audit verify -c gateway.yaml\n  claude-key-gateway audit verify -c gateway.yaml --checkpoints /mnt/worm/ckg --public-key audit.pub\n')
+    .action(async (opts: { config?: string; checkpoints?: string; publicKey?: string }) => {
+      const config = loadConfig(opts.config, io.env);
+      const cp = config.audit.checkpoints;
+      const dir = opts.checkpoints ?? cp?.dir;
+      const keyFile = opts.publicKey ?? cp?.publicKeyFile ?? cp?.keyFile;
+      if (dir && !keyFile) throw new UsageError('--checkpoints needs --public-key (or audit.checkpoints in the config)');
+      const { result, entries } = await withStore(opts.config, io.env, verifyAuditEntries);
+      const checked = dir ? verifyCheckpoints(dir, loadVerifyKey(keyFile!), entries) : undefined;
+      const problems = [...(result.ok ? [] : [`${result.problem} (${result.records} records verified before it)`]), ...(checked?.problems ?? [])];
+      if (!problems.length) {
+        const against = checked ? `; matches ${checked.checkpoints} signed checkpoints${checked.newest ? ` (newest: record ${checked.newest.seq}, ${checked.newest.time})` : ''}` : '';
+        return io.stdout(`audit log intact: ${result.records} records${against}\n`);
+      }
+      for (const p of problems) io.stderr(`claude-key-gateway: audit log tampered: ${p}\n`);
       process.exitCode = 3;
     });
   audit

@@ -192,7 +192,22 @@ export const configSchema = z
       })
       .strict()
       .default({ failMode: 'open', commandTimeoutMs: 250 }),
-    audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
+    audit: z
+      .object({
+        includeContent: z.boolean().default(false),
+        checkpoints: z
+          .object({
+            dir: z.string().describe('Where signed checkpoint files go (ship it to WORM storage).'),
+            keyFile: z.string().describe('Ed25519 private key (PKCS#8 PEM), outside the database; created with a .pub beside it if absent.'),
+            publicKeyFile: z.string().optional().describe('For `audit verify` where the private key is not at hand.'),
+            everyRecords: z.number().int().positive().default(1000),
+            everyMs: z.number().int().positive().default(60_000),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ includeContent: false }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })
@@ -262,5 +277,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   for (const up of Object.values(cfg.upstreams)) if (up.type === 'vertex' && up.keyFile) up.keyFile = resolve(base, up.keyFile);
   if (!cfg.store.path.startsWith('memory://')) cfg.store.path = resolve(base, cfg.store.path);
   if (cfg.store.journal && cfg.store.journal !== 'off') cfg.store.journal = resolve(base, cfg.store.journal);
+  const cp = cfg.audit.checkpoints;
+  if (cp) {
+    cp.dir = resolve(base, cp.dir);
+    cp.keyFile = resolve(base, cp.keyFile);
+    if (cp.publicKeyFile) cp.publicKeyFile = resolve(base, cp.publicKeyFile);
+  }
   return cfg;
 }

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
+import { CheckpointWriter, loadOrCreateSigningKey } from './audit/checkpoints.js';
 import { Authenticator } from './auth/authenticate.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
@@ -108,7 +109,19 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const journalDir = journalDirOf(config);
   const journal = journalDir ? FileJournal.open(journalDir) : noJournal;
   if (journal.replayed.length) log.info('replaying records left in the journal', { records: journal.replayed.length, journal: journalDir });
-  const recorder = new BatchRecorder(store, {
+  const cp = config.audit.checkpoints;
+  const checkpoints = cp ? new CheckpointWriter(cp.dir, loadOrCreateSigningKey(cp.keyFile), cp) : undefined;
+  const sink = {
+    write: async (records: readonly RequestRecord[]) => {
+      const head = await store.write(records);
+      try {
+        checkpoints?.maybe(head);
+      } catch (err) {
+        log.error('audit checkpoint not written', { error: (err as Error).message });
+      }
+    },
+  };
+  const recorder = new BatchRecorder(sink, {
     intervalMs: config.store.flushIntervalMs,
     batchSize: config.store.batchSize,
     journal,
@@ -378,6 +391,11 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         await closed;
       }
       const left = await recorder.close(Date.now() + config.store.closeTimeoutMs);
+      if (!left && checkpoints) {
+        // The newest records get their checkpoint now, not at the next start.
+        const head = (await store.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1').catch(() => []))[0];
+        if (head) checkpoints.maybe({ seq: Number(head.seq), hash: head.hash }, true);
+      }
       if (left) {
         log.warn('the store is unavailable: records wait in the journal for the next start', { records: left, journal: recorder.journalDir ?? '(none: lost)' });
       }

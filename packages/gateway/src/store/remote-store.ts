@@ -86,7 +86,8 @@ export class RemoteStore {
     });
   }
 
-  write(records: readonly RequestRecord[]): Promise<void> {
+  /** Resolves with the audit chain's new head (undefined if every record was already stored). */
+  write(records: readonly RequestRecord[]): Promise<{ seq: number; hash: string } | undefined> {
     return this.call('write', records);
   }
 

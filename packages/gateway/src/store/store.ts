@@ -39,15 +39,15 @@ export class Store {
    * Idempotent: records whose request id is already stored (a batch retried after its commit was
    * not acknowledged, or replayed from the journal) are skipped, so the chain never holds one twice.
    */
-  async write(records: readonly RequestRecord[]): Promise<void> {
-    if (!records.length) return;
-    await this.db.transaction(async (tx) => {
+  async write(records: readonly RequestRecord[]): Promise<{ seq: number; hash: string } | undefined> {
+    if (!records.length) return undefined;
+    return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
       const ids = records.map((r) => r.requestId);
       const known = new Set((await tx.query<{ request_id: string }>(`SELECT request_id FROM usage_records WHERE request_id = ANY($1::text[])`, [ids])).rows.map((r) => r.request_id));
       const seen = new Set<string>();
       records = records.filter((r) => !known.has(r.requestId) && !seen.has(r.requestId) && seen.add(r.requestId));
-      if (!records.length) return;
+      if (!records.length) return undefined;
       const head = (await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
       const entries = extendChain({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH }, records);
       for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
@@ -59,6 +59,7 @@ export class Store {
         `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
         [last.seq, last.hash],
       );
+      return { seq: last.seq, hash: last.hash };
     });
   }
 

@@ -3,7 +3,7 @@ import { noJournal, type JournalEntry, type RecordJournal } from '../store/journ
 import type { RequestRecord } from '../store/record.js';
 
 export interface RecordSink {
-  write(records: readonly RequestRecord[]): Promise<void>;
+  write(records: readonly RequestRecord[]): Promise<unknown>;
 }
 
 export interface RecorderOptions {
