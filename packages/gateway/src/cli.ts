@@ -21,7 +21,7 @@ const defaultIO: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) =
 /** Opens the configured store for one command and always closes it. */
 async function withStore<T>(configFile: string | undefined, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile, env);
-  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA }).catch((err: Error) => {
+  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA, engine: config.store.engine }).catch((err: Error) => {
     throw new UnreachableError(`cannot open the store: ${err.message.split('\n')[0]}`, { hint: 'check store.url / DATABASE_URL or store.path' });
   });
   try {

@@ -59,12 +59,14 @@ const policySchema = z
 
 const credentialHeader = z.enum(['authorization', 'x-api-key', 'proxy-authorization']);
 const timeoutMs = z.number().int().positive().default(600_000).describe('Time allowed for the answer headers, and between body chunks.');
+const maxInFlight = z.number().int().positive().default(256).describe('Answers in flight to this upstream at most; past it the client gets its overload error (529) at once.');
 const upstreamSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('mock'),
       url: z.string().url().optional().describe('A standalone mock; omitted = embedded.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -73,6 +75,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       url: z.string().url().default('https://api.anthropic.com'),
       apiKey: z.string().min(1).describe('Reference: env:NAME, file:/path, profile:NAME (claude-key), or a literal.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -82,6 +85,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       endpoint: z.string().url().optional().describe('Bedrock Runtime URL; default https://bedrock-runtime.<region>.amazonaws.com.'),
       profile: z.string().optional().describe('AWS profile for the credential chain; default: the chain as the AWS SDK reads it.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -97,6 +101,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       keyFile: z.string().optional().describe('Service-account or authorized-user JSON; default Application Default Credentials.'),
       tokenUrl: z.string().url().optional().describe('OAuth 2.0 token endpoint override (private Google endpoints); default Google\'s.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
 ]);
@@ -140,7 +145,7 @@ export const configSchema = z
       })
       .strict()
       .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
-    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000 } }),
+    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000, maxInFlight: 256 } }),
     routes: z
       .array(z.object({ model: z.string(), upstream: z.string() }).strict())
       .default([{ model: '*', upstream: 'mock' }])
@@ -172,8 +177,12 @@ export const configSchema = z
       .default({ defaults: {}, teams: {}, users: {} }),
     store: z
       .object({
-        url: z.string().optional().describe('postgres://… ; unset = embedded PGlite.'),
-        path: z.string().default('./claude-key-gateway-data').describe('PGlite data directory, or memory://.'),
+        url: z.string().optional().describe('postgres://… ; unset = embedded store.'),
+        path: z.string().default('./claude-key-gateway-data').describe('Embedded store directory, or memory://.'),
+        engine: z
+          .enum(['sqlite', 'pglite'])
+          .optional()
+          .describe('Embedded store: sqlite (default; a directory holding a PGlite database keeps pglite) or pglite.'),
         flushIntervalMs: z.number().int().positive().default(250),
         batchSize: z.number().int().positive().default(500),
         journal: z

@@ -73,7 +73,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   authenticator.jwt.preload();
   const inbound: InboundOptions = config.formats;
 
-  const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
+  const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema, engine: config.store.engine });
   const upstreams = await createUpstreams(config, env);
   const router = createRouter(config, upstreams.byName, opts.random);
   let redis: Redis | undefined;
@@ -348,6 +348,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     }
     if (pathname === '/metrics' && method === 'GET') {
       metrics.pending.set(recorder.pending);
+      for (const [name, u] of upstreams.byName) {
+        if (!u.inFlight) continue;
+        metrics.upstreamInFlight.set({ upstream: name }, u.inFlight.current);
+        metrics.upstreamMaxInFlight.set({ upstream: name }, u.inFlight.max);
+        metrics.upstreamOverloaded.set({ upstream: name }, u.inFlight.refused);
+      }
       return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
     }
     if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));

@@ -138,7 +138,7 @@ describe('Messages API through the gateway', () => {
     assert.equal((await fetch(t.url, { method: 'HEAD' })).status, 200);
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
     const ready = (await (await fetch(`${t.url}/readyz`)).json()) as Record<string, unknown>;
-    assert.deepEqual({ status: ready.status, store: ready.store, pending: typeof ready.pendingRecords }, { status: 'ready', store: 'pglite', pending: 'number' });
+    assert.deepEqual({ status: ready.status, store: ready.store, pending: typeof ready.pendingRecords }, { status: 'ready', store: 'sqlite', pending: 'number' });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     assert.match(metrics, /claude_key_gateway_requests_total\{format="anthropic",upstream="mock",status="200"\} \d+/);
     assert.match(metrics, /claude_key_gateway_tokens_total\{kind="output"\} [1-9]/);

@@ -6,7 +6,7 @@ import { createTestSchema, TEST_DATABASE_URL } from '../test-support/postgres.js
 import { testRecord } from '../test-support/records.js';
 import { Store } from './store.js';
 
-for (const backend of ['pglite', 'postgres'] as const) {
+for (const backend of ['sqlite', 'pglite', 'postgres'] as const) {
   describe(`idempotent writes on ${backend}`, () => {
     let store: Store;
     let drop: (() => Promise<void>) | undefined;
@@ -16,7 +16,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         drop = s.drop;
         store = await Store.open({ url: TEST_DATABASE_URL, path: '', schema: s.schema });
       } else {
-        store = await Store.open({ path: 'memory://' });
+        store = await Store.open({ path: 'memory://', engine: backend });
       }
     });
     after(async () => {

@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UnreachableError } from '@claude-key/core';
 import type { RequestRecord } from './record.js';
+import type { StoreKind } from './sql.js';
 import type { ReportKey, ReportRow } from './store.js';
 
 export interface StoreOptions {
   url?: string | undefined;
   path: string;
+  engine?: 'sqlite' | 'pglite' | undefined;
   schema?: string | undefined;
 }
 
@@ -29,7 +31,7 @@ export class RemoteStore {
   private respawns = 0;
   private closed: Error | undefined;
 
-  private constructor(worker: Worker, readonly kind: 'pglite' | 'postgres', private readonly opts: StoreOptions) {
+  private constructor(worker: Worker, readonly kind: StoreKind, private readonly opts: StoreOptions) {
     this.attach(worker);
   }
 
@@ -112,9 +114,9 @@ export class RemoteStore {
   }
 }
 
-async function startWorker(opts: StoreOptions): Promise<{ worker: Worker; kind: 'pglite' | 'postgres' }> {
+async function startWorker(opts: StoreOptions): Promise<{ worker: Worker; kind: StoreKind }> {
   const worker = spawnWorker(opts);
-  const first = await new Promise<{ ready: boolean; kind?: 'pglite' | 'postgres'; error?: string }>((resolve, reject) => {
+  const first = await new Promise<{ ready: boolean; kind?: StoreKind; error?: string }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });

@@ -1,4 +1,4 @@
-// The store on embedded PGlite and on the real PostgreSQL server: same schema, reports, and tamper-evident audit.
+// The store on embedded SQLite and PGlite and on the real PostgreSQL server: same schema, reports, and tamper-evident audit.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAudit, exportAudit } from '../audit/export.js';
@@ -6,7 +6,7 @@ import { createTestSchema, TEST_DATABASE_URL } from '../test-support/postgres.js
 import { testRecord } from '../test-support/records.js';
 import { Store } from './store.js';
 
-for (const backend of ['pglite', 'postgres'] as const) {
+for (const backend of ['sqlite', 'pglite', 'postgres'] as const) {
   describe(`store on ${backend}`, () => {
     let store: Store;
     let drop: (() => Promise<void>) | undefined;
@@ -17,7 +17,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         drop = s.drop;
         store = await Store.open({ url: TEST_DATABASE_URL, path: '', schema: s.schema });
       } else {
-        store = await Store.open({ path: 'memory://' });
+        store = await Store.open({ path: 'memory://', engine: backend });
       }
     });
     after(async () => {
