@@ -5,7 +5,7 @@
 // (group commit). A segment is deleted once every record in it is in the store; whatever is
 // left at start-up (a crash, a SIGKILL, a shutdown with the store down) is replayed, and the
 // store skips records it already has.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestRecord } from './record.js';
@@ -104,8 +104,7 @@ export class FileJournal implements RecordJournal {
       try {
         const { segment, fh } = await this.segmentForWrite();
         const data = Buffer.from(group.map((q) => q.line).join(''));
-        await fh.write(data);
-        await fh.datasync();
+        await fh.write(data); // O_DSYNC: on disk when it returns, one trip to the thread pool
         segment.bytes += data.length;
         segment.remaining += group.length;
         this.waiting += group.length;
@@ -127,7 +126,7 @@ export class FileJournal implements RecordJournal {
     if (!this.active) {
       const number = this.nextNumber++;
       const segment = new Segment(join(this.dir, `${String(number).padStart(12, '0')}.jsonl`), number);
-      const fh = await open(segment.file, 'a', 0o600);
+      const fh = await open(segment.file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC, 0o600);
       this.segments.push(segment);
       this.active = { segment, fh };
     }
