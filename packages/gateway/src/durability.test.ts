@@ -102,7 +102,7 @@ describe('store outages and crashes', { timeout: 240_000 }, () => {
     const configFile = writeConfig(dir, {
       listen: { host: '127.0.0.1', port: 0 },
       store: { url, flushIntervalMs: 50, journal, closeTimeoutMs: 1000, ...store },
-      auth: { issuers: [issuerConfig(issuer)] },
+      auth: { issuers: [issuerConfig(issuer)], admins: ['loader'] },
     });
     const start = async () => {
       const g = await startGatewayProcess(configFile);
@@ -121,6 +121,9 @@ describe('store outages and crashes', { timeout: 240_000 }, () => {
     await sleep(1000);
     const during = await fetch(`${gateway.url}/readyz`);
     assert.equal(during.status, 503);
+    const report = await fetch(`${gateway.url}/admin/usage`, { headers: { 'x-api-key': token } });
+    assert.equal(report.status, 503, 'a store outage is a 503 for the usage report too, never a 500');
+    assert.equal(((await report.json()) as { error: { type: string } }).error.type, 'api_error');
     await sleep(2000);
     await pg.start();
     const answers = await running;

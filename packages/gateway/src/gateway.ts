@@ -22,7 +22,7 @@ import {
   type InboundOptions,
   type InboundRoute,
 } from '@claude-key/api-formats';
-import { GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
+import { dependencyUnavailable, GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
 import { forward } from './forward.js';
 import { RateLimits } from './limits.js';
 import { createLogger, type Logger } from './log.js';
@@ -316,8 +316,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       const by = (url.searchParams.get('by') ?? 'user') as ReportKey;
       if (!['user', 'team', 'model'].includes(by)) throw invalidRequest('by must be user, team or model.');
       const since = parseSince(url.searchParams.get('since'), now());
-      await recorder.flush();
-      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since) });
+      // The store being down is a 503 (try again), not an internal error.
+      const unavailable = () => {
+        throw dependencyUnavailable(`The usage store is unavailable (${recorder.pending} records wait to be written).`);
+      };
+      await recorder.flush().catch(unavailable);
+      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since).catch(unavailable) });
     } catch (err) {
       errorOut(err);
     }
