@@ -97,6 +97,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       if (down) log.info('redis available again');
       down = false;
     });
+    // Commands before the first connection would fail (no offline queue) and fall to failMode:
+    // give it a few seconds to connect before serving; past that, start anyway.
+    const client = redis;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      client.once('ready', () => (clearTimeout(timer), resolve()));
+    });
   }
   const failModeOf = (which: 'budgets' | 'limits') => (scope: Scope) => scope.policy.failMode?.[which] ?? config.redis.failMode;
   const limits = new RateLimits(redis, { failMode: failModeOf('limits') });
