@@ -70,7 +70,7 @@ async function assertEveryAnswerRecorded(url: string, answers: Answer[]): Promis
   }
 }
 
-const journalFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
+const journalFiles = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.jsonl'));
 
 describe('store outages and crashes', { timeout: 240_000 }, () => {
   let pg: OwnPostgres;

@@ -9,7 +9,8 @@ import { BatchRecorder } from '../usage/recorder.js';
 import { FileJournal } from './journal.js';
 import type { RequestRecord } from './record.js';
 
-const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
+/** Segment files in every slot of a journal directory. */
+const segments = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.jsonl'));
 
 describe('record journal', () => {
   it('replays records an earlier run did not release, skipping a line torn by a crash', async () => {
@@ -52,6 +53,25 @@ describe('record journal', () => {
     assert.equal(await next.close(), 0);
     assert.equal(stored.length, 2);
     assert.deepEqual(segments(dir), []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives each live process its own slot and takes over the slot of one that died', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-slots-'));
+    const a = FileJournal.open(dir);
+    const b = FileJournal.open(dir);
+    assert.notEqual(a.dir, b.dir, 'two live journals never share segment files');
+    await a.append(testRecord(1));
+    await b.append(testRecord(2));
+    // a's process dies: its lock stays behind with the pid of a process that no longer exists
+    const { writeFileSync } = await import('node:fs');
+    await a.close();
+    writeFileSync(join(a.dir, 'owner'), '2147483646');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(`${a.dir}.lock`, { recursive: true });
+    const c = FileJournal.open(dir);
+    assert.deepEqual(c.replayed.length, 1, 'the dead slot is replayed, the live one is left alone');
+    await Promise.all([b.close(), c.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,13 +1,17 @@
 // A local append-only journal of request records: each is fsync'd before its answer ends and kept until the store has it.
 //
-// Records are appended as JSON lines to numbered segment files in one directory. Appends that
+// Processes sharing a journal directory (replicas on one host with one config) each lock a slot
+// of their own (`<dir>/<n>`, proper-lockfile); a slot whose owner died is taken over, and its
+// records replayed, by the next process to start. Records are appended as JSON lines to
+// numbered segment files in the slot. Appends that
 // arrive while an fsync is running wait for the next one, so many records share one fsync
 // (group commit). A segment is deleted once every record in it is in the store; whatever is
 // left at start-up (a crash, a SIGKILL, a shutdown with the store down) is replayed, and the
 // store skips records it already has.
-import { constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import type { RequestRecord } from './record.js';
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
@@ -57,18 +61,52 @@ export class FileJournal implements RecordJournal {
   private nextNumber: number;
   waiting = 0;
 
-  private constructor(readonly dir: string, readonly replayed: JournalEntry[], nextNumber: number, old: Segment[]) {
+  private constructor(
+    readonly dir: string,
+    readonly replayed: JournalEntry[],
+    nextNumber: number,
+    old: Segment[],
+    private readonly unlock: () => void,
+  ) {
     this.nextNumber = nextNumber;
     this.segments.push(...old);
     this.waiting = replayed.length;
   }
 
-  /** Opens (creating) the directory and reads every record an earlier run left behind. */
-  static open(dir: string): FileJournal {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+  /**
+   * Locks a slot under `root` (creating it) and reads every record an earlier run left there, and
+   * in any other slot whose owner is gone.
+   */
+  static open(root: string): FileJournal {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const slots = readdirSync(root).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    const held: { dir: string; unlock: () => void }[] = [];
+    for (const n of slots) {
+      const unlock = lockSlot(join(root, String(n)));
+      if (unlock) held.push({ dir: join(root, String(n)), unlock });
+    }
+    let own = held.shift();
+    for (let n = 0; !own; n++) {
+      if (slots.includes(n)) continue;
+      const unlock = lockSlot(join(root, String(n)));
+      if (unlock) own = { dir: join(root, String(n)), unlock };
+    }
+    // Records of slots taken over are replayed from here; their files move into our slot.
     const replayed: JournalEntry[] = [];
     const old: Segment[] = [];
+    const ownNames = readdirSync(own.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+    let next = ownNames.length ? Number(SEGMENT_NAME.exec(ownNames.at(-1)!)![1]) + 1 : 1;
+    for (const other of held) {
+      for (const name of readdirSync(other.dir).filter((n) => SEGMENT_NAME.test(n)).sort()) {
+        const moved = join(own.dir, `${String(next++).padStart(12, '0')}.jsonl`);
+        writeFileSync(moved, readFileSync(join(other.dir, name)), { mode: 0o600 });
+        rmSync(join(other.dir, name));
+      }
+      rmSync(other.dir, { recursive: true, force: true });
+      other.unlock();
+    }
+    const dir = own.dir;
+    const names = readdirSync(dir).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (const name of names) {
       const segment = new Segment(join(dir, name), Number(SEGMENT_NAME.exec(name)![1]));
       for (const line of readFileSync(segment.file, 'utf8').split('\n')) {
@@ -84,7 +122,7 @@ export class FileJournal implements RecordJournal {
       }
       old.push(segment);
     }
-    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old);
+    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock);
     for (const s of old) if (s.remaining === 0) void journal.drop(s);
     return journal;
   }
@@ -166,5 +204,54 @@ export class FileJournal implements RecordJournal {
     await this.closeActive();
     if (last && last.remaining === 0) await this.drop(last);
     await Promise.all([...this.dropping]);
+    this.unlock();
+  }
+}
+
+/** Slots locked by this process (several journals in one process: tests). */
+const heldHere = new Set<string>();
+
+/** Slot locks are refreshed every second; one not refreshed for 5 s belongs to a process that is gone. */
+const STALE_MS = 5000;
+
+/**
+ * Locks a journal slot; undefined if a live process holds it. A lock left by a process that no
+ * longer runs (its pid, recorded in the slot, is gone) is taken over at once rather than after
+ * STALE_MS, so a restart right after a crash replays that crash's records.
+ */
+function lockSlot(dir: string): (() => void) | undefined {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lockPath = `${dir}.lock`;
+  const owner = join(dir, 'owner');
+  if (existsSync(lockPath) && existsSync(owner)) {
+    const pid = Number(readFileSync(owner, 'utf8'));
+    // Our own pid on a slot this process does not hold is an earlier life of it (a container's pid 1).
+    if ((pid === process.pid && !heldHere.has(dir)) || (pid !== process.pid && !alive(pid))) rmSync(lockPath, { recursive: true, force: true });
+  }
+  try {
+    const release = lockfile.lockSync(dir, { lockfilePath: lockPath, realpath: false, stale: STALE_MS, update: 1000, onCompromised: () => {} });
+    writeFileSync(owner, String(process.pid));
+    heldHere.add(dir);
+    return () => {
+      heldHere.delete(dir);
+      try {
+        release();
+      } catch {
+        // already released or compromised: nothing left to give back
+      }
+    };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ELOCKED') return undefined;
+    throw err;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
