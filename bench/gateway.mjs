@@ -253,14 +253,15 @@ async function mainJournal() {
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-journal-'));
   const { mockUrl, token } = await mockAndGatewayConfig(dir);
   const gateways = [];
-  for (const journal of ['off', './journal']) {
-    const sub = join(dir, journal === 'off' ? 'off' : 'on');
+  for (const mode of ['off', 'write', 'fsync']) {
+    const sub = join(dir, mode);
     const port = await freePort();
-    const config = join(dir, `gateway-${journal === 'off' ? 'off' : 'on'}.yaml`);
-    const text = (await import('node:fs')).readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ${sub}/data, journal: ${journal === 'off' ? 'off' : `${sub}/journal`},`);
+    const config = join(dir, `gateway-${mode}.yaml`);
+    const journal = mode === 'off' ? 'journal: off' : `journal: ${sub}/journal, journalSync: ${mode}`;
+    const text = (await import('node:fs')).readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ${sub}/data, ${journal},`);
     writeFileSync(config, text);
     start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', config, '--port', String(port)]);
-    gateways.push({ name: journal === 'off' ? 'gateway, journal off' : 'gateway, journal on', url: `http://127.0.0.1:${port}` });
+    gateways.push({ name: mode === 'off' ? 'gateway, journal off' : `gateway, journalSync: ${mode}`, url: `http://127.0.0.1:${port}` });
   }
   await Promise.all([waitUp(mockUrl), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
   const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };

@@ -1,6 +1,6 @@
 // The record journal's own latency: append → on disk (group-committed O_DSYNC writes) at a fixed rate.
 //
-//   node --conditions=source --import tsx bench/journal.mjs [--rate 500] [--seconds 10]
+//   node --conditions=source --import tsx bench/journal.mjs [--rate 500] [--seconds 10] [--sync fsync|write]
 //
 // What a request waits for before its answer's last bytes go out. The full gateway comparison
 // (journal off vs on, end to end) is `bench/gateway.mjs --journal`.
@@ -18,7 +18,9 @@ const arg = (name, dflt) => {
 const RATE = arg('rate', 500);
 const SECONDS = arg('seconds', 10);
 const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-journal-'));
-const journal = FileJournal.open(dir);
+const syncArg = process.argv.indexOf('--sync');
+const SYNC = syncArg === -1 ? 'fsync' : process.argv[syncArg + 1];
+const journal = FileJournal.open(dir, SYNC);
 const samples = [];
 const pending = [];
 const start = performance.now();
@@ -36,4 +38,4 @@ await journal.close();
 rmSync(dir, { recursive: true, force: true });
 samples.sort((a, b) => a - b);
 const pct = (p) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))].toFixed(3);
-process.stdout.write(`journal append→durable at ${RATE}/s for ${SECONDS} s, ${cpus().length} × ${cpus()[0].model}, Node ${process.version}: p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms (${samples.length} records)\n`);
+process.stdout.write(`journal (${SYNC}) append→durable at ${RATE}/s for ${SECONDS} s, ${cpus().length} × ${cpus()[0].model}, Node ${process.version}: p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms (${samples.length} records)\n`);

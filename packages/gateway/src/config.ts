@@ -189,10 +189,14 @@ export const configSchema = z
           .string()
           .optional()
           .describe('Directory of the local record journal; default <path>-journal (none for memory://); "off" disables it.'),
+        journalSync: z
+          .enum(['fsync', 'write'])
+          .default('fsync')
+          .describe('fsync: an answer ends once its record is on disk; write: once it is in the kernel (survives a killed process, not a power cut).'),
         closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, closeTimeoutMs: 5000 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'fsync', closeTimeoutMs: 5000 }),
     redis: z
       .object({
         url: z.string().optional(),

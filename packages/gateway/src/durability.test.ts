@@ -164,20 +164,22 @@ describe('store outages and crashes', { timeout: 240_000 }, () => {
     t.cleanup();
   });
 
-  it('SIGKILL under load: after a restart every served answer has one usage row and one audit record', async () => {
-    // A slow flush leaves many records only in the journal when the process dies.
-    const t = await setup('sigkill', { flushIntervalMs: 2000, batchSize: 100_000 });
-    const gateway = await t.start();
-    const running = load(gateway.url, token, 300, 100);
-    await sleep(1500);
-    gateway.child.kill('SIGKILL');
-    const answers = await running;
-    assert.ok(answers.filter((a) => a.status === 200 && a.complete).length >= 50);
-    assert.notDeepEqual(journalFiles(t.journal), [], 'the unflushed records are in the journal');
+  for (const journalSync of ['fsync', 'write'] as const) {
+    it(`SIGKILL under load (journalSync: ${journalSync}): after a restart every served answer has one usage row and one audit record`, async () => {
+      // A slow flush leaves many records only in the journal when the process dies.
+      const t = await setup(`sigkill_${journalSync}`, { flushIntervalMs: 2000, batchSize: 100_000, journalSync });
+      const gateway = await t.start();
+      const running = load(gateway.url, token, 300, 100);
+      await sleep(1500);
+      gateway.child.kill('SIGKILL');
+      const answers = await running;
+      assert.ok(answers.filter((a) => a.status === 200 && a.complete).length >= 50);
+      assert.notDeepEqual(journalFiles(t.journal), [], 'the unflushed records are in the journal');
 
-    const next = await t.start();
-    assert.equal(await next.stop(), 0, `${next.child.signalCode} ${next.stderr()} ${next.stdout().slice(-1500)}`);
-    await assertEveryAnswerRecorded(t.url, answers);
-    t.cleanup();
-  });
+      const next = await t.start();
+      assert.equal(await next.stop(), 0, `${next.child.signalCode} ${next.stderr()} ${next.stdout().slice(-1500)}`);
+      await assertEveryAnswerRecorded(t.url, answers);
+      t.cleanup();
+    });
+  }
 });
