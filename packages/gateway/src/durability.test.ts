@@ -20,7 +20,7 @@ interface Answer {
 }
 
 /** Open-loop load: `count` requests at `perSecond`, half of them streamed; resolves with every answer. */
-async function load(url: string, token: string, count: number, perSecond: number): Promise<Answer[]> {
+async function load(url: string, token: string, count: number, perSecond: number, progress = { served: 0 }): Promise<Answer[]> {
   const answers: Promise<Answer>[] = [];
   for (let i = 0; i < count; i++) {
     answers.push(
@@ -35,6 +35,7 @@ async function load(url: string, token: string, count: number, perSecond: number
             () => true,
             () => false,
           );
+          if (r.status === 200 && complete) progress.served++;
           return { status: r.status, requestId, complete };
         },
         () => ({ status: 0, requestId: null, complete: false }),
@@ -169,8 +170,10 @@ describe('store outages and crashes', { timeout: 240_000 }, () => {
       // A slow flush leaves many records only in the journal when the process dies.
       const t = await setup(`sigkill_${journalSync}`, { flushIntervalMs: 2000, batchSize: 100_000, journalSync });
       const gateway = await t.start();
-      const running = load(gateway.url, token, 300, 100);
-      await sleep(1500);
+      const progress = { served: 0 };
+      const running = load(gateway.url, token, 300, 100, progress);
+      // Killed mid-load once a good number of answers are out (by count, not time: the machine may be slow).
+      while (progress.served < 50) await sleep(20);
       gateway.child.kill('SIGKILL');
       const answers = await running;
       assert.ok(answers.filter((a) => a.status === 200 && a.complete).length >= 50);
