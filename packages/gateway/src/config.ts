@@ -193,10 +193,16 @@ export const configSchema = z
           .enum(['fsync', 'write'])
           .default('fsync')
           .describe('fsync: an answer ends once its record is on disk; write: once it is in the kernel (survives a killed process, not a power cut).'),
+        maxQueuedRecords: z
+          .number()
+          .int()
+          .positive()
+          .default(50_000)
+          .describe('Records held in memory at most while the store is down; past it they wait in the journal only.'),
         closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'fsync', closeTimeoutMs: 5000 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'fsync', maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
     redis: z
       .object({
         url: z.string().optional(),

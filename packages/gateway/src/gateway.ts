@@ -131,6 +131,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const recorder = new BatchRecorder(sink, {
     intervalMs: config.store.flushIntervalMs,
     batchSize: config.store.batchSize,
+    maxQueued: config.store.maxQueuedRecords,
     journal,
     onError: (err, waiting) => log.error('store write failed; records kept for retry', { error: (err as Error).message, waiting }),
     onRecovered: (written) => log.info('store writes resumed', { written, waiting: recorder.pending }),

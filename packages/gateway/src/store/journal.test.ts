@@ -74,4 +74,32 @@ describe('record journal', () => {
     await Promise.all([b.close(), c.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('holds at most maxQueued records in memory while the store is down, and stores every record once it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-spill-'));
+    let up = false;
+    const stored = new Map<string, number>();
+    const sink = {
+      async write(records: readonly RequestRecord[]) {
+        if (!up) throw new Error('connection refused');
+        for (const r of records) if (!stored.has(r.requestId)) stored.set(r.requestId, stored.size); // the store skips known ids
+      },
+    };
+    const recorder = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 4, maxQueued: 5, journal: FileJournal.open(dir), onError: () => undefined });
+    const records = Array.from({ length: 23 }, (_, i) => testRecord(i + 1));
+    let most = 0;
+    for (const r of records) {
+      await recorder.add(r);
+      most = Math.max(most, recorder.queued);
+    }
+    await assert.rejects(recorder.flush());
+    assert.equal(most, 5, 'the rest waits in the journal only');
+    assert.equal(recorder.pending, 23);
+
+    up = true;
+    assert.equal(await recorder.close(), 0);
+    assert.deepEqual([...stored.keys()].sort(), records.map((r) => r.requestId).sort());
+    assert.deepEqual(segments(dir), [], 'every segment given back once its records are stored');
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -37,11 +37,21 @@ export interface JournalEntry {
   readonly segment?: Segment;
 }
 
+/** The segment a journaled entry is in (for spilling it out of memory). */
+export type JournalSegment = Segment;
+
 export interface RecordJournal {
   /** Resolves once the record is on disk; rejects (and the caller keeps it in memory) if it could not be written. */
   append(record: RequestRecord): Promise<JournalEntry>;
   /** These entries are in the store: their segments can go once nothing else in them is waiting. */
   release(entries: readonly JournalEntry[]): void;
+  /**
+   * Every record of a segment, read back from disk (for records dropped from memory while the
+   * store was down): entries without a segment, so releasing them does not count twice;
+   * `releaseCount` gives back the spilled ones once they are stored.
+   */
+  reread(segment: JournalSegment): JournalEntry[];
+  releaseCount(segment: JournalSegment, count: number): void;
   /** Entries left by an earlier run, oldest first. */
   readonly replayed: readonly JournalEntry[];
   /** Journaled records not yet released. */
@@ -54,6 +64,8 @@ export interface RecordJournal {
 export const noJournal: RecordJournal = {
   append: (record) => Promise.resolve({ record }),
   release: () => undefined,
+  reread: () => [],
+  releaseCount: () => undefined,
   replayed: [],
   waiting: 0,
   dir: undefined,
@@ -206,12 +218,26 @@ export class FileJournal implements RecordJournal {
   }
 
   release(entries: readonly JournalEntry[]): void {
-    for (const { segment } of entries) {
-      if (!segment) continue;
-      segment.remaining--;
-      this.waiting--;
-      if (segment.remaining === 0 && segment !== this.active?.segment) void this.drop(segment);
+    for (const { segment } of entries) if (segment) this.releaseCount(segment, 1);
+  }
+
+  releaseCount(segment: Segment, count: number): void {
+    segment.remaining -= count;
+    this.waiting -= count;
+    if (segment.remaining <= 0 && segment !== this.active?.segment) void this.drop(segment);
+  }
+
+  reread(segment: Segment): JournalEntry[] {
+    const entries: JournalEntry[] = [];
+    for (const line of readFileSync(segment.file, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        entries.push({ record: JSON.parse(line) as RequestRecord });
+      } catch {
+        // a torn line: never acknowledged
+      }
     }
+    return entries;
   }
 
   private readonly dropping = new Set<Promise<void>>();
