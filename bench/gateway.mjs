@@ -3,6 +3,9 @@
 //   node --conditions=source --import tsx bench/gateway.mjs [--seconds 10] [--rate 500]
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
 //   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
+//   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency)
+//   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
+//   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, built dist/)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
 //  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
@@ -245,6 +248,142 @@ async function mainJwt() {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** The same gateway with the record journal off and on (fsync'd group commits before each answer ends). */
+async function mainJournal() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-journal-'));
+  const { mockUrl, token } = await mockAndGatewayConfig(dir);
+  const gateways = [];
+  for (const mode of ['off', 'write', 'fsync']) {
+    const sub = join(dir, mode);
+    const port = await freePort();
+    const config = join(dir, `gateway-${mode}.yaml`);
+    const journal = mode === 'off' ? 'journal: off' : `journal: ${sub}/journal, journalSync: ${mode}`;
+    const text = (await import('node:fs')).readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ${sub}/data, ${journal},`);
+    writeFileSync(config, text);
+    start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', config, '--port', String(port)]);
+    gateways.push({ name: mode === 'off' ? 'gateway, journal off' : `gateway, journalSync: ${mode}`, url: `http://127.0.0.1:${port}` });
+  }
+  await Promise.all([waitUp(mockUrl), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
+  const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  const rows = [];
+  for (const mode of [{ name: 'JSON', body: smallBody }, { name: 'SSE', body: withStream(smallBody) }]) {
+    const targets = [{ name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } }, ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } }))];
+    for (const t of targets) {
+      await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
+      const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
+      rows.push({ mode: mode.name, target: t.name, lat });
+      process.stderr.write(`${mode.name} ${t.name}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms\n`);
+      await new Promise((r) => setTimeout(r, 1000)); // let the store catch up before the next run
+    }
+  }
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s.`,
+    '',
+    '| mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const d = rows.find((x) => x.mode === r.mode && x.target === 'direct (mock)').lat;
+      const added = r.target === 'direct (mock)' ? ['-', '-'] : [(r.lat.p50 - d.p50).toFixed(3), (r.lat.p99 - d.p99).toFixed(3)];
+      return `| ${r.mode} | ${r.target} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${added[0]} | ${added[1]} | ${r.lat.errors} |`;
+    }),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** RSS of the built gateway (dist/, as deployed) per embedded store: idle after start, then after 2000 requests. */
+async function mainRss() {
+  const { readFileSync } = await import('node:fs');
+  const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-rss-'));
+  const { mockUrl, token } = await mockAndGatewayConfig(dir);
+  await waitUp(mockUrl);
+  const rows = [];
+  for (const engine of ['sqlite', 'pglite']) {
+    const config = join(dir, `gateway-${engine}.yaml`);
+    writeFileSync(config, readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ./data-${engine}, engine: ${engine},`));
+    const port = await freePort();
+    const child = start(['packages/gateway/dist/bin.js', 'serve', '--config', config, '--port', String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUp(`${url}/healthz`);
+    await new Promise((r) => setTimeout(r, 5000));
+    const idle = rssOf(child.pid);
+    const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': token };
+    await latencyAtRate(`${url}/v1/messages`, headers, smallBody, 500, 4); // 2000 requests
+    await new Promise((r) => setTimeout(r, 3000));
+    const loaded = rssOf(child.pid);
+    rows.push({ engine, idle, loaded });
+    process.stderr.write(`${engine}: idle ${idle.toFixed(0)} MiB, after 2000 requests ${loaded.toFixed(0)} MiB\n`);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Gateway from dist/, mock upstream, ES256 JWT.`,
+    '',
+    '| embedded store | idle RSS MiB | RSS after 2000 requests MiB |',
+    '| --- | ---: | ---: |',
+    ...rows.map((r) => `| ${r.engine} | ${r.idle.toFixed(0)} | ${r.loaded.toFixed(0)} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** N concurrent slow SSE streams at once, with maxInFlight at the default 256 and above N: answered or refused, never hung. */
+async function mainStreams() {
+  const { readFileSync } = await import('node:fs');
+  const N = arg('streams', 1000);
+  const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-streams-'));
+  const { mockUrl, token } = await mockAndGatewayConfig(dir);
+  await waitUp(mockUrl);
+  const rows = [];
+  for (const maxInFlight of [256, N + 24]) {
+    const config = join(dir, `gateway-${maxInFlight}.yaml`);
+    writeFileSync(config, readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/upstreams: \{ mock: \{ type: mock, url: "([^"]+)" \} \}/, `upstreams: { mock: { type: mock, url: "$1", maxInFlight: ${maxInFlight} } }`));
+    const port = await freePort();
+    const child = start(['packages/gateway/dist/bin.js', 'serve', '--config', config, '--port', String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUp(`${url}/healthz`);
+    const pool = new Pool(url, { connections: N + 10 });
+    const body = withStream(smallBody);
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 100);
+    const t0 = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: N }, async () => {
+        const s = performance.now();
+        try {
+          const r = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': token, 'x-mock-delay-ms': '100' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+          const text = await r.body.text();
+          return { status: r.statusCode, complete: text.includes('message_stop'), ms: performance.now() - s };
+        } catch {
+          return { status: 0, complete: false, ms: performance.now() - s };
+        }
+      }),
+    );
+    const wall = performance.now() - t0;
+    clearInterval(sampler);
+    await pool.close();
+    const served = results.filter((r) => r.status === 200 && r.complete);
+    const refused = results.filter((r) => r.status === 529);
+    const ms = served.map((r) => r.ms).sort((a, b) => a - b);
+    const refusedMs = refused.map((r) => r.ms).sort((a, b) => a - b);
+    rows.push({ maxInFlight, served: served.length, refused: refused.length, other: N - served.length - refused.length, p50: ms[Math.floor(ms.length / 2)], refusedP50: refusedMs[Math.floor(refusedMs.length / 2)], wall, peak });
+    process.stderr.write(`maxInFlight ${maxInFlight}: ${served.length} served, ${refused.length} refused (529), wall ${wall.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MiB\n`);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. ${N} concurrent SSE streams (mock: 15 events, 100 ms apart), gateway from dist/.`,
+    '',
+    '| maxInFlight | served complete | refused 529 | other | served p50 ms | refused p50 ms | wall ms | peak RSS MiB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.maxInFlight} | ${r.served} | ${r.refused} | ${r.other} | ${r.p50?.toFixed(0) ?? '-'} | ${r.refusedP50?.toFixed(1) ?? '-'} | ${r.wall.toFixed(0)} | ${r.peak.toFixed(0)} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Bedrock and Vertex clients (and Anthropic) through the gateway to the same mock, each against direct. */
 async function mainFormats() {
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-formats-'));
@@ -308,6 +447,9 @@ async function mainFormats() {
 
 try {
   if (process.argv.includes('--formats')) await mainFormats();
+  else if (process.argv.includes('--journal')) await mainJournal();
+  else if (process.argv.includes('--rss')) await mainRss();
+  else if (process.argv.includes('--streams')) await mainStreams();
   else if (process.argv.includes('--jwt')) await mainJwt();
   else await main();
 } finally {

@@ -1,9 +1,16 @@
-// Spend per user and team per UTC day and month in USD, checked before forwarding.
+// Spend per user and team per UTC day and month in USD: reserved before forwarding, settled after.
 //
-// The ledger lives in memory, seeded from the store at start-up, or in Redis (INCRBYFLOAT on
-// keys that expire after their period) so that replicas share one budget.
+// Before a request is forwarded, an upper bound of its cost is reserved on every budget it is
+// under, in one atomic step (a Lua script in Redis, so replicas share one ledger; a map in
+// memory otherwise). A request is admitted while the budget's spend, reservations included, is
+// below the limit, so spend can pass a budget by at most one request's cost. Once the answer is
+// done the reservation is replaced by the real cost (zero if it failed).
+//
+// Redis unavailable: a scope with failMode `closed` is refused with 503; with `open` (the
+// default) spend is counted in process on top of the last values Redis gave, and pushed to Redis
+// when it answers again.
 import type { Redis } from 'ioredis';
-import { permissionError } from './errors.js';
+import { dependencyUnavailable, permissionError } from './errors.js';
 import type { Scope } from './policy.js';
 
 export interface Period {
@@ -23,8 +30,16 @@ export function periodsAt(nowMs: number): Period[] {
   ];
 }
 
+/** Spent amounts per key, and the first key whose limit was already reached (then nothing was added). */
+export interface ReserveResult {
+  spent: number[];
+  refused?: number;
+}
+
 export interface SpendLedger {
-  get(keys: string[]): Promise<number[]>;
+  /** Atomically: unless some key is at or over its limit (undefined = none), adds usd to every key. */
+  reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult>;
+  /** Adds usd (negative to give back) to every key. */
   add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void>;
 }
 
@@ -34,11 +49,23 @@ export class MemoryLedger implements SpendLedger {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async get(keys: string[]) {
-    return keys.map((k) => this.spend.get(k)?.usd ?? 0);
+  get(key: string): number {
+    return this.spend.get(key)?.usd ?? 0;
   }
 
-  async add(keys: string[], usd: number, ttlSeconds: number[]) {
+  async reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult> {
+    const spent = keys.map((k) => this.get(k));
+    const refused = spent.findIndex((s, i) => limits[i] !== undefined && s >= limits[i]!);
+    if (refused !== -1) return { spent, refused };
+    this.addNow(keys, usd, ttlSeconds);
+    return { spent };
+  }
+
+  async add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void> {
+    this.addNow(keys, usd, ttlSeconds);
+  }
+
+  addNow(keys: string[], usd: number, ttlSeconds: number[]): void {
     const now = this.now();
     keys.forEach((k, i) => {
       const entry = this.spend.get(k);
@@ -53,16 +80,44 @@ export class MemoryLedger implements SpendLedger {
   }
 }
 
+// KEYS: ledger keys. ARGV: usd, then one limit per key (-1: none), then one TTL per key.
+// Returns the refused key's 1-based index (0: reserved) followed by every key's spend before it.
+const RESERVE_SCRIPT = `
+local n = #KEYS
+local out = {0}
+for i = 1, n do
+  local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
+  out[i + 1] = tostring(spent)
+  local limit = tonumber(ARGV[1 + i])
+  if out[1] == 0 and limit >= 0 and spent >= limit then out[1] = i end
+end
+if out[1] == 0 then
+  for i = 1, n do
+    redis.call('INCRBYFLOAT', KEYS[i], ARGV[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[1 + n + i])
+  end
+end
+return out`;
+
+type ReserveCommand = (numKeys: number, ...args: (string | number)[]) => Promise<[number, ...string[]]>;
+
 export class RedisLedger implements SpendLedger {
-  constructor(private readonly redis: Redis) {}
-  async get(keys: string[]) {
-    if (!keys.length) return [];
-    return (await this.redis.mget(keys.map((k) => `ckg:spend:${k}`))).map((v) => Number(v ?? 0));
+  constructor(private readonly redis: Redis) {
+    if (!(redis as unknown as { ckgReserve?: unknown }).ckgReserve) redis.defineCommand('ckgReserve', { lua: RESERVE_SCRIPT });
   }
-  async add(keys: string[], usd: number, ttlSeconds: number[]) {
+
+  async reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult> {
+    const command = (this.redis as unknown as { ckgReserve: ReserveCommand }).ckgReserve.bind(this.redis);
+    const [refused, ...spent] = await command(keys.length, ...keys.map((k) => `ckg:spend:${k}`), usd, ...limits.map((l) => l ?? -1), ...ttlSeconds);
+    return { spent: spent.map(Number), ...(Number(refused) ? { refused: Number(refused) - 1 } : {}) };
+  }
+
+  async add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void> {
     const multi = this.redis.multi();
     keys.forEach((k, i) => multi.incrbyfloat(`ckg:spend:${k}`, usd).expire(`ckg:spend:${k}`, ttlSeconds[i]!));
-    await multi.exec();
+    const results = await multi.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 }
 
@@ -73,31 +128,136 @@ const hasBudget = (scope: Scope) => scope.policy.dailyUsd !== undefined || scope
 
 const limitOf = (scope: Scope, period: Period) => (period.kind === 'daily' ? scope.policy.dailyUsd : scope.policy.monthlyUsd);
 
-export class Budgets {
-  constructor(readonly ledger: SpendLedger, private readonly now: () => number) {}
+export type FailMode = 'open' | 'closed';
 
-  /** Throws a 403 naming the exhausted budget and when it resets. */
-  async check(scopes: readonly Scope[]): Promise<void> {
-    if (!scopes.some(hasBudget)) return;
+/** What a request holds on its budgets between forwarding and settling. */
+export interface BudgetHold {
+  readonly keys: string[];
+  readonly ttls: number[];
+  readonly usd: number;
+  /** Reserved in process because the shared ledger was unavailable. */
+  readonly local: boolean;
+}
+
+export interface BudgetOptions {
+  /** Per scope when the shared ledger fails; default `open`. */
+  failMode?: (scope: Scope) => FailMode;
+  onLedgerError?: (err: Error) => void;
+}
+
+export class Budgets {
+  /** Spend counted in process while the shared ledger was unavailable (unsynced plus local reservations). */
+  private readonly local: MemoryLedger;
+  /** Settled amounts per key not yet in the shared ledger. */
+  private readonly unsynced = new Map<string, { usd: number; ttl: number }>();
+  /** The shared ledger's last answer per key, the base of in-process counting. */
+  private readonly lastKnown = new Map<string, number>();
+  private syncing: Promise<void> | undefined;
+
+  constructor(
+    readonly ledger: SpendLedger,
+    private readonly now: () => number,
+    private readonly opts: BudgetOptions = {},
+  ) {
+    this.local = new MemoryLedger(now);
+  }
+
+  /**
+   * Reserves `upperBoundUsd` on every budget of these scopes. Throws a 403 naming an exhausted
+   * budget and when it resets, or a 503 when the ledger is down and a scope fails closed.
+   */
+  async reserve(scopes: readonly Scope[], upperBound: () => number): Promise<BudgetHold | undefined> {
+    if (!scopes.some(hasBudget)) return undefined;
     const periods = periodsAt(this.now());
     const checks = scopes.flatMap((scope) => periods.filter((p) => limitOf(scope, p)).map((period) => ({ scope, period })));
-    if (!checks.length) return;
-    const spent = await this.ledger.get(checks.map((c) => `${c.scope.kind}:${c.scope.id}:${c.period.key}`));
-    checks.forEach(({ scope, period }, i) => {
-      const limit = limitOf(scope, period)!;
-      if (spent[i]! >= limit) {
-        throw permissionError(
-          `The ${period.kind} budget of ${scope.kind} "${scope.id}" is exhausted (${usd(spent[i]!)} of ${usd(limit)} spent); ` +
-            `it resets at ${period.resetsAt.toISOString()}.`,
-        );
+    if (!checks.length) return undefined;
+    const keys = checks.map((c) => `${c.scope.kind}:${c.scope.id}:${c.period.key}`);
+    const limits = checks.map((c) => limitOf(c.scope, c.period));
+    const ttls = checks.map((c) => Math.ceil((c.period.resetsAt.getTime() - this.now()) / 1000) + 3600);
+    const upperBoundUsd = upperBound();
+    let result: ReserveResult;
+    let local = false;
+    try {
+      if (this.unsynced.size) await this.sync();
+      result = await this.ledger.reserve(keys, limits, upperBoundUsd, ttls);
+      keys.forEach((k, i) => this.lastKnown.set(k, result.spent[i]!));
+    } catch (err) {
+      this.opts.onLedgerError?.(err as Error);
+      const closed = checks.find((c) => (this.opts.failMode?.(c.scope) ?? 'open') === 'closed');
+      if (closed) {
+        throw dependencyUnavailable(`The budget ledger is unavailable and the budget of ${closed.scope.kind} "${closed.scope.id}" fails closed.`);
       }
+      local = true;
+      const base = keys.map((k) => this.lastKnown.get(k) ?? 0);
+      result = await this.local.reserve(keys, limits.map((l, i) => (l === undefined ? undefined : l - base[i]!)), upperBoundUsd, ttls);
+      result = { ...result, spent: result.spent.map((s, i) => s + base[i]!) };
+    }
+    if (result.refused !== undefined) {
+      const { scope, period } = checks[result.refused]!;
+      const limit = limits[result.refused]!;
+      const spent = result.spent[result.refused]!;
+      throw permissionError(
+        `The ${period.kind} budget of ${scope.kind} "${scope.id}" is exhausted (${usd(spent)} of ${usd(limit)} spent); ` +
+          `it resets at ${period.resetsAt.toISOString()}.`,
+      );
+    }
+    return { keys, ttls, usd: upperBoundUsd, local };
+  }
+
+  /** Replaces a reservation by the real cost. Never throws: a failed update is kept and pushed later. */
+  async settle(hold: BudgetHold | undefined, actualUsd: number): Promise<void> {
+    if (!hold) return;
+    const delta = actualUsd - hold.usd;
+    if (!hold.local) {
+      try {
+        if (delta !== 0) await this.ledger.add(hold.keys, delta, hold.ttls);
+        return;
+      } catch (err) {
+        this.opts.onLedgerError?.(err as Error);
+        // The reservation stays in the shared ledger; only the difference waits (counted here meanwhile).
+        this.local.addNow(hold.keys, delta, hold.ttls);
+        return this.keep(hold.keys, delta, hold.ttls);
+      }
+    }
+    this.local.addNow(hold.keys, delta, hold.ttls);
+    this.keep(hold.keys, actualUsd, hold.ttls);
+  }
+
+  private keep(keys: string[], usdDelta: number, ttls: number[]): void {
+    keys.forEach((k, i) => {
+      const entry = this.unsynced.get(k);
+      if (entry) entry.usd += usdDelta;
+      else this.unsynced.set(k, { usd: usdDelta, ttl: ttls[i]! });
     });
   }
 
-  /** Records spend; only for scopes with a budget, unless `always` (seeding from the store). */
-  async add(scopes: readonly Scope[], usd: number, atMs: number, always = false): Promise<void> {
-    scopes = always ? scopes : scopes.filter(hasBudget);
-    if (usd <= 0 || !scopes.length) return;
+  /** Pushes spend counted in process to the shared ledger (reconciliation after an outage). */
+  sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        for (const [key, { usd: amount, ttl }] of [...this.unsynced]) {
+          await this.ledger.add([key], amount, [ttl]);
+          this.unsynced.delete(key);
+          this.local.addNow([key], -amount, [ttl]);
+          this.lastKnown.set(key, (this.lastKnown.get(key) ?? 0) + amount);
+        }
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** Spend not yet in the shared ledger, in USD (what reconciliation still has to push). */
+  get unsyncedUsd(): number {
+    let n = 0;
+    for (const { usd: amount } of this.unsynced.values()) n += amount;
+    return n;
+  }
+
+  /** Records spend directly (seeding from the store at start-up): for every scope given. */
+  async add(scopes: readonly Scope[], usdAmount: number, atMs: number): Promise<void> {
+    if (usdAmount <= 0 || !scopes.length) return;
     const periods = periodsAt(atMs);
     const keys: string[] = [];
     const ttls: number[] = [];
@@ -107,6 +267,6 @@ export class Budgets {
         ttls.push(Math.ceil((period.resetsAt.getTime() - atMs) / 1000) + 3600);
       }
     }
-    await this.ledger.add(keys, usd, ttls);
+    await this.ledger.add(keys, usdAmount, ttls);
   }
 }

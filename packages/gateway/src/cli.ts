@@ -1,7 +1,8 @@
 // The claude-key-gateway command line: serve, usage, audit verify/export, mock.
 import { Command, Option } from 'commander';
 import { isClaudeKeyError, UnreachableError, UsageError } from '@claude-key/core';
-import { exportAudit, verifyAudit } from './audit/export.js';
+import { loadVerifyKey, verifyCheckpoints } from './audit/checkpoints.js';
+import { exportAudit, verifyAuditEntries } from './audit/export.js';
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { createGateway, parseSince } from './gateway.js';
@@ -20,7 +21,7 @@ const defaultIO: CliIO = { stdout: (t) => process.stdout.write(t), stderr: (t) =
 /** Opens the configured store for one command and always closes it. */
 async function withStore<T>(configFile: string | undefined, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(configFile, env);
-  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA }).catch((err: Error) => {
+  const store = await Store.open({ url: config.store.url, path: config.store.path, schema: env.CLAUDE_KEY_GATEWAY_DB_SCHEMA, engine: config.store.engine }).catch((err: Error) => {
     throw new UnreachableError(`cannot open the store: ${err.message.split('\n')[0]}`, { hint: 'check store.url / DATABASE_URL or store.path' });
   });
   try {
@@ -50,18 +51,23 @@ export function buildCli(io: CliIO = defaultIO): Command {
     .option('-p, --port <n>', 'listen port (overrides the config)', port)
     .addHelpText('after', '\nExamples:\n  claude-key-gateway serve --config gateway.yaml\n  DATABASE_URL=postgres://gw@db/gw REDIS_URL=redis://cache:6379 claude-key-gateway serve -c gateway.yaml --port 8080\n')
     .action(async (opts: { config?: string; port?: number }) => {
-      const config = loadConfig(opts.config, io.env);
-      const gateway = await createGateway(config, { env: io.env, dbSchema: io.env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
-      await gateway.listen(opts.port ?? config.listen.port, config.listen.host);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
+      // The listeners go in before start-up (a SIGTERM right after "listening" must not kill the
+      // process) and stay for the whole shutdown: a second SIGTERM (an impatient orchestrator, a
+      // double Ctrl-C) must not fall back to the default exit and drop the records being written.
+      let stopping = false;
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) return void io.stderr(`claude-key-gateway: ${signal} again: already shutting down, writing pending records\n`);
+          stopping = true;
           resolve();
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
+      const config = loadConfig(opts.config, io.env);
+      const gateway = await createGateway(config, { env: io.env, dbSchema: io.env.CLAUDE_KEY_GATEWAY_DB_SCHEMA });
+      await gateway.listen(opts.port ?? config.listen.port, config.listen.host);
+      await stopped;
       await gateway.close();
     });
 
@@ -82,13 +88,25 @@ export function buildCli(io: CliIO = defaultIO): Command {
   const audit = program.command('audit').description('Work with the hash-chained audit log.');
   audit
     .command('verify')
-    .description('Check that no audit record was edited, removed or reordered (exit 3 if one was).')
+    .description('Check that no audit record was edited, removed or reordered, and that the log matches its signed checkpoints (exit 3 if not).')
     .addOption(configOption())
-    .addHelpText('after', '\nExample:\n  claude-key-gateway audit verify -c gateway.yaml\n')
-    .action(async (opts: { config?: string }) => {
-      const result = await withStore(opts.config, io.env, verifyAudit);
-      if (result.ok) return io.stdout(`audit log intact: ${result.records} records\n`);
-      io.stderr(`claude-key-gateway: audit log tampered: ${result.problem} (${result.records} records verified before it)\n`);
+    .option('--checkpoints <dir>', 'signed checkpoint directory (default: audit.checkpoints.dir)')
+    .option('--public-key <file>', 'Ed25519 public key PEM (default: audit.checkpoints.publicKeyFile, else derived from keyFile)')
+    .addHelpText('after', '\nExamples:\n  claude-key-gateway audit verify -c gateway.yaml\n  claude-key-gateway audit verify -c gateway.yaml --checkpoints /mnt/worm/ckg --public-key audit.pub\n')
+    .action(async (opts: { config?: string; checkpoints?: string; publicKey?: string }) => {
+      const config = loadConfig(opts.config, io.env);
+      const cp = config.audit.checkpoints;
+      const dir = opts.checkpoints ?? cp?.dir;
+      const keyFile = opts.publicKey ?? cp?.publicKeyFile ?? cp?.keyFile;
+      if (dir && !keyFile) throw new UsageError('--checkpoints needs --public-key (or audit.checkpoints in the config)');
+      const { result, entries } = await withStore(opts.config, io.env, verifyAuditEntries);
+      const checked = dir ? verifyCheckpoints(dir, loadVerifyKey(keyFile!), entries) : undefined;
+      const problems = [...(result.ok ? [] : [`${result.problem} (${result.records} records verified before it)`]), ...(checked?.problems ?? [])];
+      if (!problems.length) {
+        const against = checked ? `; matches ${checked.checkpoints} signed checkpoints${checked.newest ? ` (newest: record ${checked.newest.seq}, ${checked.newest.time})` : ''}` : '';
+        return io.stdout(`audit log intact: ${result.records} records${against}\n`);
+      }
+      for (const p of problems) io.stderr(`claude-key-gateway: audit log tampered: ${p}\n`);
       process.exitCode = 3;
     });
   audit

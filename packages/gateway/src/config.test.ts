@@ -20,9 +20,9 @@ const configError = (fn: () => unknown) => {
 };
 
 describe('config', () => {
-  it('runs on defaults: embedded mock upstream, PGlite store, loopback', () => {
+  it('runs on defaults: embedded mock upstream, embedded store, loopback', () => {
     const cfg = parseConfig({});
-    assert.deepEqual(cfg.upstreams, { mock: { type: 'mock', timeoutMs: 600_000 } });
+    assert.deepEqual(cfg.upstreams, { mock: { type: 'mock', timeoutMs: 600_000, maxInFlight: 256 } });
     assert.equal(cfg.listen.host, '127.0.0.1');
     assert.equal(cfg.store.url, undefined);
   });

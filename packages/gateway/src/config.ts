@@ -40,6 +40,8 @@ const apiKeySchema = z
   })
   .strict();
 
+const failMode = z.enum(['open', 'closed']);
+
 const policySchema = z
   .object({
     models: z.array(z.string()).optional().describe('Allowed model globs, e.g. claude-sonnet-*.'),
@@ -47,17 +49,24 @@ const policySchema = z
     monthlyUsd: z.number().positive().optional(),
     requestsPerMinute: z.number().int().positive().optional(),
     tokensPerMinute: z.number().int().positive().optional(),
+    failMode: z
+      .object({ budgets: failMode.optional(), limits: failMode.optional() })
+      .strict()
+      .optional()
+      .describe('When Redis is unavailable: open = count in process and reconcile later; closed = refuse with 503. Default redis.failMode.'),
   })
   .strict();
 
 const credentialHeader = z.enum(['authorization', 'x-api-key', 'proxy-authorization']);
 const timeoutMs = z.number().int().positive().default(600_000).describe('Time allowed for the answer headers, and between body chunks.');
+const maxInFlight = z.number().int().positive().default(256).describe('Answers in flight to this upstream at most; past it the client gets its overload error (529) at once.');
 const upstreamSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('mock'),
       url: z.string().url().optional().describe('A standalone mock; omitted = embedded.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -66,6 +75,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       url: z.string().url().default('https://api.anthropic.com'),
       apiKey: z.string().min(1).describe('Reference: env:NAME, file:/path, profile:NAME (claude-key), or a literal.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -75,6 +85,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       endpoint: z.string().url().optional().describe('Bedrock Runtime URL; default https://bedrock-runtime.<region>.amazonaws.com.'),
       profile: z.string().optional().describe('AWS profile for the credential chain; default: the chain as the AWS SDK reads it.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
   z
@@ -90,6 +101,7 @@ const upstreamSchema = z.discriminatedUnion('type', [
       keyFile: z.string().optional().describe('Service-account or authorized-user JSON; default Application Default Credentials.'),
       tokenUrl: z.string().url().optional().describe('OAuth 2.0 token endpoint override (private Google endpoints); default Google\'s.'),
       timeoutMs,
+      maxInFlight,
     })
     .strict(),
 ]);
@@ -133,7 +145,7 @@ export const configSchema = z
       })
       .strict()
       .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
-    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000 } }),
+    upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000, maxInFlight: 256 } }),
     routes: z
       .array(z.object({ model: z.string(), upstream: z.string() }).strict())
       .default([{ model: '*', upstream: 'mock' }])
@@ -165,15 +177,56 @@ export const configSchema = z
       .default({ defaults: {}, teams: {}, users: {} }),
     store: z
       .object({
-        url: z.string().optional().describe('postgres://… ; unset = embedded PGlite.'),
-        path: z.string().default('./claude-key-gateway-data').describe('PGlite data directory, or memory://.'),
+        url: z.string().optional().describe('postgres://… ; unset = embedded store.'),
+        path: z.string().default('./claude-key-gateway-data').describe('Embedded store directory, or memory://.'),
+        engine: z
+          .enum(['sqlite', 'pglite'])
+          .optional()
+          .describe('Embedded store: sqlite (default; a directory holding a PGlite database keeps pglite) or pglite.'),
         flushIntervalMs: z.number().int().positive().default(250),
         batchSize: z.number().int().positive().default(500),
+        journal: z
+          .string()
+          .optional()
+          .describe('Directory of the local record journal; default <path>-journal (none for memory://); "off" disables it.'),
+        journalSync: z
+          .enum(['fsync', 'write'])
+          .default('fsync')
+          .describe('fsync: an answer ends once its record is on disk; write: once it is in the kernel (survives a killed process, not a power cut).'),
+        maxQueuedRecords: z
+          .number()
+          .int()
+          .positive()
+          .default(50_000)
+          .describe('Records held in memory at most while the store is down; past it they wait in the journal only.'),
+        closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500 }),
-    redis: z.object({ url: z.string().optional() }).strict().default({}),
-    audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'fsync', maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
+    redis: z
+      .object({
+        url: z.string().optional(),
+        failMode: failMode.default('open').describe('Default for every budget and limit when Redis is unavailable.'),
+        commandTimeoutMs: z.number().int().positive().default(250).describe('A Redis command slower than this counts as Redis unavailable.'),
+      })
+      .strict()
+      .default({ failMode: 'open', commandTimeoutMs: 250 }),
+    audit: z
+      .object({
+        includeContent: z.boolean().default(false),
+        checkpoints: z
+          .object({
+            dir: z.string().describe('Where signed checkpoint files go (ship it to WORM storage).'),
+            keyFile: z.string().describe('Ed25519 private key (PKCS#8 PEM), outside the database; created with a .pub beside it if absent.'),
+            publicKeyFile: z.string().optional().describe('For `audit verify` where the private key is not at hand.'),
+            everyRecords: z.number().int().positive().default(1000),
+            everyMs: z.number().int().positive().default(60_000),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ includeContent: false }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })
@@ -242,5 +295,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   for (const issuer of cfg.auth.issuers) if (issuer.jwksFile) issuer.jwksFile = resolve(base, issuer.jwksFile);
   for (const up of Object.values(cfg.upstreams)) if (up.type === 'vertex' && up.keyFile) up.keyFile = resolve(base, up.keyFile);
   if (!cfg.store.path.startsWith('memory://')) cfg.store.path = resolve(base, cfg.store.path);
+  if (cfg.store.journal && cfg.store.journal !== 'off') cfg.store.journal = resolve(base, cfg.store.journal);
+  const cp = cfg.audit.checkpoints;
+  if (cp) {
+    cp.dir = resolve(base, cp.dir);
+    cp.keyFile = resolve(base, cp.keyFile);
+    if (cp.publicKeyFile) cp.publicKeyFile = resolve(base, cp.publicKeyFile);
+  }
   return cfg;
 }

@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiFormat, CanonicalRequest, InboundRoute } from '@claude-key/api-formats';
 import type { Principal } from './auth/principal.js';
+import type { BudgetHold } from './budgets.js';
+import type { TokenHold } from './limits.js';
 import type { RouteResult } from './routing.js';
 import type { Upstream } from './upstreams/upstream.js';
 import type { Usage } from './usage/usage.js';
@@ -36,6 +38,9 @@ export interface RequestContext {
   status?: number;
   errorType?: string;
   usage?: Usage;
+  /** What this request reserved on budgets and token limits before forwarding; settled when it is recorded. */
+  budgetHold?: BudgetHold;
+  tokenHold?: TokenHold;
   /** Set once the upstream answered, for latency splits. */
   upstreamStatus?: number;
 }

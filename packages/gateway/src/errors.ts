@@ -27,6 +27,8 @@ export const invalidRequest = (message: string) => new GatewayError(400, 'invali
 export const notFound = (message: string) => new GatewayError(404, 'not_found_error', message);
 export const tooLarge = (limit: number) =>
   new GatewayError(413, 'request_too_large', `Request body exceeds the gateway limit of ${limit} bytes.`);
+/** A dependency the gateway needs to decide (a shared ledger or limiter) is down and the policy fails closed. */
+export const dependencyUnavailable = (message: string) => new GatewayError(503, 'api_error', `${message} Retry shortly.`, { 'retry-after': '1' });
 export const upstreamUnavailable = (message: string) => new GatewayError(502, 'api_error', message);
 
 export function rateLimited(message: string, retryAfterMs: number): GatewayError {

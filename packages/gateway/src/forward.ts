@@ -105,6 +105,25 @@ async function send(ctx: RequestContext, target: Target, signal: AbortSignal): P
     const reason = err instanceof ClaudeKeyError ? ` (${err.message})` : '';
     return new ApiError(502, 'api_error', `Upstream "${upstream.name}": the gateway's own credentials are unavailable${reason}.`);
   }
+  if (upstream.inFlight && !upstream.inFlight.tryAcquire()) {
+    return new ApiError(529, 'overloaded_error', `Upstream "${upstream.name}" has ${upstream.inFlight.max} answers in flight, its configured maximum.`);
+  }
+  // The slot is held until this attempt fails or the client's connection closes (the answer is done).
+  let held = !!upstream.inFlight;
+  const release = () => {
+    if (held) upstream.inFlight!.release();
+    held = false;
+  };
+  ctx.res.once('close', release);
+  const outcome = await dispatch(ctx, upstream, request, signal);
+  if (outcome instanceof ApiError) {
+    ctx.res.off('close', release);
+    release();
+  }
+  return outcome;
+}
+
+async function dispatch(ctx: RequestContext, upstream: Target['upstream'], request: UpstreamRequest, signal: AbortSignal): Promise<Answer | ApiError> {
   const url = new URL(request.url);
   const { host: _host, ...headers } = request.headers;
   headers['content-length'] = String(request.body.length);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '@claude-key/core';
+import { CheckpointWriter, loadOrCreateSigningKey } from './audit/checkpoints.js';
 import { Authenticator } from './auth/authenticate.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
@@ -22,21 +23,22 @@ import {
   type InboundOptions,
   type InboundRoute,
 } from '@claude-key/api-formats';
-import { GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
+import { dependencyUnavailable, GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
 import { forward } from './forward.js';
 import { RateLimits } from './limits.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { runStages, stage, type Stage } from './pipeline.js';
 import { createRouter } from './routing.js';
-import { allowedModels, globMatch, scopesFor } from './policy.js';
+import { allowedModels, globMatch, scopesFor, type Scope } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
+import { FileJournal, noJournal } from './store/journal.js';
 import { RemoteStore } from './store/remote-store.js';
 import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
-import { costUsd, emptyUsage, totalTokens } from './usage/usage.js';
+import { costUpperBound, costUsd, emptyUsage, tokensUpperBound, totalTokens } from './usage/usage.js';
 
 export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
@@ -72,22 +74,72 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   authenticator.jwt.preload();
   const inbound: InboundOptions = config.formats;
 
-  const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
+  const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema, engine: config.store.engine });
   const upstreams = await createUpstreams(config, env);
   const router = createRouter(config, upstreams.byName, opts.random);
   let redis: Redis | undefined;
   if (config.redis.url) {
     const { Redis: RedisClient } = await import('ioredis');
-    redis = new RedisClient(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Fail fast while Redis is away: no offline queue (commands would wait for the reconnect), a
+    // short command timeout, one try per command. The policy (failMode) then decides.
+    redis = new RedisClient(config.redis.url, {
+      enableOfflineQueue: false,
+      commandTimeout: config.redis.commandTimeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    });
+    const redisUrl = config.redis.url;
+    let down = false;
+    redis.on('error', (err: Error) => {
+      if (!down) log.warn('redis unavailable; budgets and limits follow their failMode', { redis: redisUrl.replace(/\/\/[^@]*@/, '//'), error: err.message });
+      down = true;
+    });
+    redis.on('ready', () => {
+      if (down) log.info('redis available again');
+      down = false;
+    });
+    // Commands before the first connection would fail (no offline queue) and fall to failMode:
+    // give it a few seconds to connect before serving; past that, start anyway.
+    const client = redis;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      client.once('ready', () => (clearTimeout(timer), resolve()));
+    });
   }
-  const limits = new RateLimits(redis);
-  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now);
-  if (!redis) await seedBudgets(store, budgets, now());
-  const recorder = new BatchRecorder(store, {
+  const failModeOf = (which: 'budgets' | 'limits') => (scope: Scope) => scope.policy.failMode?.[which] ?? config.redis.failMode;
+  const limits = new RateLimits(redis, { failMode: failModeOf('limits') });
+  const budgets = new Budgets(redis ? new RedisLedger(redis) : new MemoryLedger(now), now, { failMode: failModeOf('budgets') });
+  // Spend counted in process during a Redis outage goes to Redis once it answers again.
+  const reconcile = setInterval(() => {
+    if (budgets.unsyncedUsd) void budgets.sync().then(() => log.info('budget spend counted during the Redis outage is in Redis again'), () => undefined);
+  }, 1000);
+  reconcile.unref();
+  const journalDir = journalDirOf(config);
+  const journal = journalDir ? FileJournal.open(journalDir, config.store.journalSync) : noJournal;
+  if (journal.replayed.length) log.info('replaying records left in the journal', { records: journal.replayed.length, journal: journalDir });
+  const cp = config.audit.checkpoints;
+  const checkpoints = cp ? new CheckpointWriter(cp.dir, loadOrCreateSigningKey(cp.keyFile), cp) : undefined;
+  const sink = {
+    write: async (records: readonly RequestRecord[]) => {
+      const head = await store.write(records);
+      try {
+        checkpoints?.maybe(head);
+      } catch (err) {
+        log.error('audit checkpoint not written', { error: (err as Error).message });
+      }
+    },
+  };
+  const recorder = new BatchRecorder(sink, {
     intervalMs: config.store.flushIntervalMs,
     batchSize: config.store.batchSize,
-    onError: (err) => log.error('store write failed; records kept for retry', { error: (err as Error).message }),
+    maxQueued: config.store.maxQueuedRecords,
+    journal,
+    onError: (err, waiting) => log.error('store write failed; records kept for retry', { error: (err as Error).message, waiting }),
+    onRecovered: (written) => log.info('store writes resumed', { written, waiting: recorder.pending }),
   });
+  // Replayed spend must be in the store before the budget ledger is seeded from it.
+  if (journal.replayed.length) await recorder.flush().catch(() => undefined);
+  if (!redis) await seedBudgets(store, budgets, now());
 
   const stages: Stage[] = [
     stage('authenticate', async (ctx) => {
@@ -110,9 +162,13 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       if (!allowedModels(config, p).some((pattern) => names.some((name) => globMatch(pattern, name)))) {
         throw permissionError(`Model "${ctx.model}" is not allowed for user "${p.user}" of team "${p.team}".`);
       }
-      if (ctx.operation === 'messages') await budgets.check(scopesFor(config, p));
+      if (ctx.operation === 'messages') ctx.budgetHold = await budgets.reserve(scopesFor(config, p), () => costUpperBound(ctx.model!, ctx.canonical!.body));
     }),
-    stage('limit', (ctx) => (ctx.operation === 'messages' ? limits.check(scopesFor(config, ctx.principal!)) : undefined)),
+    stage('limit', (ctx) => {
+      if (ctx.operation !== 'messages') return;
+      ctx.tokenHold = { entries: [] };
+      return limits.check(scopesFor(config, ctx.principal!), () => tokensUpperBound(ctx.canonical!.body), ctx.tokenHold);
+    }),
     stage('forward', (ctx) => forward(ctx, config.retry)),
   ];
 
@@ -122,14 +178,15 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (--inFlight === 0) drained?.();
   };
 
-  const account = (ctx: RequestContext) => {
+  /** Records the request; resolves once its record is journaled. `ending`: the answer is about to end normally. */
+  const account = (ctx: RequestContext, ending: boolean): Promise<void> => {
     try {
       const latencyMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
       const usage = ctx.usage ?? emptyUsage();
       const p = ctx.principal;
       const cost = ctx.model && ctx.operation === 'messages' ? costUsd(ctx.model, usage) : 0;
       // An answer that never finished (client gone, or cut at shutdown) is 499, whatever its header said.
-      const status = ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
+      const status = ending || ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
       const record: RequestRecord = {
         requestId: ctx.id,
         time: new Date(ctx.receivedAt).toISOString(),
@@ -148,7 +205,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         userAgent: ctx.req.headers['user-agent'] ?? null,
         ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
       };
-      recorder.add(record);
+      const journaled = recorder.add(record);
       metrics.requests.inc({ format: ctx.format, upstream: record.upstream ?? '-', status: String(status) });
       metrics.duration.observe({ format: ctx.format, stream: String(!!ctx.stream) }, latencyMs / 1000);
       metrics.tokens.inc({ kind: 'input' }, usage.inputTokens);
@@ -156,17 +213,17 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
       metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWriteTokens);
       metrics.cost.inc(cost);
-      if (p && ctx.operation === 'messages') {
-        const scopes = scopesFor(config, p);
-        void budgets.add(scopes, cost, ctx.receivedAt).catch((err) => log.warn('budget ledger update failed', { error: (err as Error).message }));
-        void limits.addTokens(scopes, totalTokens(usage)).catch((err) => log.warn('token limit update failed', { error: (err as Error).message }));
-      }
+      // Reservations made before forwarding become the real cost and tokens (zero for a refusal or failure).
+      void budgets.settle(ctx.budgetHold, cost);
+      void limits.settle(ctx.tokenHold, totalTokens(usage));
       log.info('request', {
         requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
         format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
       });
+      return journaled;
     } catch (err) {
       log.error('accounting failed', { requestId: ctx.id, error: (err as Error).message });
+      return Promise.resolve();
     }
   };
 
@@ -226,8 +283,22 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format: route.format, operation, route };
     inFlight++;
     res.setHeader('x-claude-key-request-id', ctx.id);
+    // The answer's last bytes go out only once its record is on disk (a group-committed fsync), so an
+    // answer the client saw complete is never lost to a crash. An answer that never ends normally
+    // (client gone, cut at shutdown) is recorded when its connection closes.
+    let accounted = false;
+    const end = res.end;
+    res.end = ((...args: Parameters<typeof end>) => {
+      if (accounted) return end.apply(res, args);
+      accounted = true;
+      void account(ctx, true).then(() => end.apply(res, args));
+      return res;
+    }) as typeof end;
     res.once('close', () => {
-      account(ctx);
+      if (!accounted) {
+        accounted = true;
+        void account(ctx, false);
+      }
       done();
     });
     readBody(req, config.maxBodyBytes)
@@ -254,8 +325,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       const by = (url.searchParams.get('by') ?? 'user') as ReportKey;
       if (!['user', 'team', 'model'].includes(by)) throw invalidRequest('by must be user, team or model.');
       const since = parseSince(url.searchParams.get('since'), now());
-      await recorder.flush();
-      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since) });
+      // The store being down is a 503 (try again), not an internal error.
+      const unavailable = () => {
+        throw dependencyUnavailable(`The usage store is unavailable (${recorder.pending} records wait to be written).`);
+      };
+      await recorder.flush().catch(unavailable);
+      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since).catch(unavailable) });
     } catch (err) {
       errorOut(err);
     }
@@ -280,12 +355,18 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {
       return void store.query('SELECT 1').then(
-        () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind }),
-        () => sendJson(res, 503, { status: 'store unavailable' }),
+        () => sendJson(res, closing ? 503 : 200, { status: closing ? 'draining' : 'ready', store: store.kind, pendingRecords: recorder.pending }),
+        () => sendJson(res, 503, { status: 'store unavailable', store: store.kind, pendingRecords: recorder.pending }),
       );
     }
     if (pathname === '/metrics' && method === 'GET') {
       metrics.pending.set(recorder.pending);
+      for (const [name, u] of upstreams.byName) {
+        if (!u.inFlight) continue;
+        metrics.upstreamInFlight.set({ upstream: name }, u.inFlight.current);
+        metrics.upstreamMaxInFlight.set({ upstream: name }, u.inFlight.max);
+        metrics.upstreamOverloaded.set({ upstream: name }, u.inFlight.refused);
+      }
       return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
     }
     if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));
@@ -328,10 +409,28 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await closed;
       }
-      await recorder.close();
+      const left = await recorder.close(Date.now() + config.store.closeTimeoutMs);
+      if (!left && checkpoints) {
+        // The newest records get their checkpoint now, not at the next start.
+        const head = (await store.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1').catch(() => []))[0];
+        if (head) checkpoints.maybe({ seq: Number(head.seq), hash: head.hash }, true);
+      }
+      if (left) {
+        log.warn('the store is unavailable: records wait in the journal for the next start', { records: left, journal: recorder.journalDir ?? '(none: lost)' });
+      }
+      clearInterval(reconcile);
+      if (budgets.unsyncedUsd) await budgets.sync().catch(() => log.warn('budget spend counted during the Redis outage could not be pushed to Redis', { usd: budgets.unsyncedUsd }));
       await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
     },
   };
+}
+
+/** Where the record journal lives: store.journal, else beside an on-disk store; none for memory:// unless set. */
+function journalDirOf(config: GatewayConfig): string | undefined {
+  const { journal, path } = config.store;
+  if (journal === 'off') return undefined;
+  if (journal) return journal;
+  return path.startsWith('memory://') ? undefined : `${path}-journal`;
 }
 
 /** `--since` / `?since=`: an ISO date or a duration back from now like 24h, 7d; default the month so far. */
@@ -353,6 +452,6 @@ async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number):
   const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   for (const row of await store.spendSince(monthStart)) {
     const scope = { kind: row.kind, id: row.id, policy: {} };
-    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`), true);
+    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
   }
 }

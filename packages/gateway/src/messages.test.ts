@@ -118,13 +118,15 @@ describe('Messages API through the gateway', () => {
       signal: controller.signal,
     });
     const reader = r.body!.getReader();
-    await reader.read();
+    let seen = '';
+    while ((seen.match(/content_block_delta/g) ?? []).length < 3) seen += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     for (let i = 0; i < 100 && t.mock.aborted === abortedBefore; i++) await new Promise((res) => setTimeout(res, 20));
     assert.equal(t.mock.aborted, abortedBefore + 1);
     const row = await usageOf(r.headers.get('x-claude-key-request-id')!);
     assert.equal(row.status, 499, 'an answer the client never received in full is recorded as 499');
     assert.ok(Number(row.input_tokens) > 0, 'the usage seen before the disconnect is kept');
+    assert.ok(Number(row.output_tokens) >= 3, `output tokens of the deltas passed on are counted (got ${row.output_tokens})`);
   });
 
   it('forwards count_tokens', async () => {
@@ -137,7 +139,8 @@ describe('Messages API through the gateway', () => {
   it('answers Claude Code\'s HEAD / probe and the ops endpoints', async () => {
     assert.equal((await fetch(t.url, { method: 'HEAD' })).status, 200);
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
-    assert.deepEqual(await (await fetch(`${t.url}/readyz`)).json(), { status: 'ready', store: 'pglite' });
+    const ready = (await (await fetch(`${t.url}/readyz`)).json()) as Record<string, unknown>;
+    assert.deepEqual({ status: ready.status, store: ready.store, pending: typeof ready.pendingRecords }, { status: 'ready', store: 'sqlite', pending: 'number' });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     assert.match(metrics, /claude_key_gateway_requests_total\{format="anthropic",upstream="mock",status="200"\} \d+/);
     assert.match(metrics, /claude_key_gateway_tokens_total\{kind="output"\} [1-9]/);

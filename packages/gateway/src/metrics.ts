@@ -16,7 +16,10 @@ export function createMetrics() {
   const tokens = new Counter({ name: 'claude_key_gateway_tokens_total', help: 'Tokens by kind.', labelNames: ['kind'], registers: [registry] });
   const cost = new Counter({ name: 'claude_key_gateway_cost_usd_total', help: 'Cost of answered requests in USD.', registers: [registry] });
   const pending = new Gauge({ name: 'claude_key_gateway_records_pending', help: 'Usage/audit records not yet written.', registers: [registry] });
-  return { registry, requests, duration, tokens, cost, pending };
+  const upstreamInFlight = new Gauge({ name: 'claude_key_gateway_upstream_in_flight', help: 'Answers in flight per upstream.', labelNames: ['upstream'], registers: [registry] });
+  const upstreamMaxInFlight = new Gauge({ name: 'claude_key_gateway_upstream_max_in_flight', help: 'Configured maxInFlight per upstream.', labelNames: ['upstream'], registers: [registry] });
+  const upstreamOverloaded = new Gauge({ name: 'claude_key_gateway_upstream_overloaded_refusals', help: 'Requests refused with 529 because an upstream was at maxInFlight.', labelNames: ['upstream'], registers: [registry] });
+  return { registry, requests, duration, tokens, cost, pending, upstreamInFlight, upstreamMaxInFlight, upstreamOverloaded };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

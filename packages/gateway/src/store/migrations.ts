@@ -1,4 +1,4 @@
-// Schema migrations, applied in order and recorded, identical on PGlite and PostgreSQL.
+// Schema migrations, applied in order and recorded, the same on SQLite, PGlite and PostgreSQL.
 import type { SqlDatabase } from './sql.js';
 
 export const MIGRATIONS: { version: number; sql: string[] }[] = [
@@ -38,8 +38,9 @@ export const LOCK_KEY = 7_284_113;
 
 export async function migrate(db: SqlDatabase): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    // SQLite's BEGIN IMMEDIATE already holds the database's one write lock.
+    if (db.kind !== 'sqlite') await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
     const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => Number(r.version)));
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;

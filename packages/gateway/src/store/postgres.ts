@@ -4,7 +4,17 @@ import type { SqlDatabase } from './sql.js';
 export async function openPostgres(url: string, schema?: string): Promise<SqlDatabase> {
   const { default: pg } = await import('pg');
   // search_path as a startup option applies to every pooled connection, with no race on connect.
-  const pool = new pg.Pool({ connectionString: url, max: 4, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    // A server that is down or unreachable fails a write in seconds, so the writer can back off and retry.
+    connectionTimeoutMillis: 5000,
+    query_timeout: 30_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection the server dropped (restart, failover) emits 'error' on the pool; unheard, it
+  // would kill the store's thread. The pool has already discarded that client and connects afresh.
+  pool.on('error', () => undefined);
   await pool.query('SELECT 1');
   return {
     kind: 'postgres',

@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UnreachableError } from '@claude-key/core';
 import type { RequestRecord } from './record.js';
+import type { StoreKind } from './sql.js';
 import type { ReportKey, ReportRow } from './store.js';
 
 export interface StoreOptions {
   url?: string | undefined;
   path: string;
+  engine?: 'sqlite' | 'pglite' | undefined;
   schema?: string | undefined;
 }
 
@@ -23,8 +25,18 @@ function spawnWorker(opts: StoreOptions): Worker {
 export class RemoteStore {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private worker: Worker | undefined;
+  private respawning: Promise<Worker> | undefined;
+  private respawnAt = 0;
+  private respawns = 0;
+  private closed: Error | undefined;
 
-  private constructor(private readonly worker: Worker, readonly kind: 'pglite' | 'postgres') {
+  private constructor(worker: Worker, readonly kind: StoreKind, private readonly opts: StoreOptions) {
+    this.attach(worker);
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
     worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
       const call = this.pending.get(msg.id);
       if (!call) return;
@@ -32,41 +44,52 @@ export class RemoteStore {
       if (msg.error !== undefined) call.reject(new Error(msg.error));
       else call.resolve(msg.result);
     });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', () => this.fail(new Error('the store worker has stopped')));
-  }
-
-  private dead: Error | undefined;
-
-  private fail(err: Error): void {
-    this.dead ??= err;
-    for (const call of this.pending.values()) call.reject(err);
-    this.pending.clear();
+    const lost = (err: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const call of this.pending.values()) call.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', lost);
+    worker.on('exit', () => lost(new Error('the store worker has stopped')));
   }
 
   static async open(opts: StoreOptions): Promise<RemoteStore> {
-    const worker = spawnWorker(opts);
-    const first = await new Promise<{ ready: boolean; kind?: 'pglite' | 'postgres'; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    if (!first.ready) {
-      await worker.terminate();
-      throw new UnreachableError(`cannot open the store: ${first.error}`, { hint: 'check store.url / DATABASE_URL or store.path' });
-    }
-    return new RemoteStore(worker, first.kind!);
+    const { worker, kind } = await startWorker(opts);
+    return new RemoteStore(worker, kind, opts);
   }
 
-  private call<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (this.dead) return Promise.reject(this.dead);
+  /** The worker, started afresh (at most once per backoff step) if the last one died. */
+  private live(): Promise<Worker> {
+    if (this.closed) return Promise.reject(this.closed);
+    if (this.worker) return Promise.resolve(this.worker);
+    if (this.respawning) return this.respawning;
+    if (Date.now() < this.respawnAt) return Promise.reject(new UnreachableError('the store is unavailable; retrying'));
+    this.respawning = startWorker(this.opts)
+      .then(({ worker }) => {
+        this.respawns = 0;
+        this.attach(worker);
+        return worker;
+      })
+      .catch((err: Error) => {
+        this.respawnAt = Date.now() + Math.min(250 * 2 ** this.respawns++, 5000);
+        throw err;
+      })
+      .finally(() => (this.respawning = undefined));
+    return this.respawning;
+  }
+
+  private async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const worker = await this.live();
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args });
+      worker.postMessage({ id, method, args });
     });
   }
 
-  write(records: readonly RequestRecord[]): Promise<void> {
+  /** Resolves with the audit chain's new head (undefined if every record was already stored). */
+  write(records: readonly RequestRecord[]): Promise<{ seq: number; hash: string } | undefined> {
     return this.call('write', records);
   }
 
@@ -83,9 +106,23 @@ export class RemoteStore {
   }
 
   async close(): Promise<void> {
-    if (this.dead) return;
-    await this.call('close');
-    this.dead = new Error('the store is closed');
-    await this.worker.terminate();
+    if (this.closed) return;
+    const worker = this.worker;
+    if (worker) await this.call('close').catch(() => undefined);
+    this.closed = new Error('the store is closed');
+    await worker?.terminate();
   }
+}
+
+async function startWorker(opts: StoreOptions): Promise<{ worker: Worker; kind: StoreKind }> {
+  const worker = spawnWorker(opts);
+  const first = await new Promise<{ ready: boolean; kind?: StoreKind; error?: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  if (!first.ready) {
+    await worker.terminate();
+    throw new UnreachableError(`cannot open the store: ${first.error}`, { hint: 'check store.url / DATABASE_URL or store.path' });
+  }
+  return { worker, kind: first.kind! };
 }

@@ -1,29 +1,19 @@
-// The store on embedded PGlite and on the real PostgreSQL server: same schema, reports, and tamper-evident audit.
+// The store on embedded SQLite and PGlite and on the real PostgreSQL server: same schema, reports, and tamper-evident audit.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAudit, exportAudit } from '../audit/export.js';
-import { createTestSchema, TEST_DATABASE_URL } from '../test-support/postgres.js';
 import { testRecord } from '../test-support/records.js';
-import { Store } from './store.js';
+import { BACKENDS, openTestStore } from '../test-support/stores.js';
+import type { Store } from './store.js';
 
-for (const backend of ['pglite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   describe(`store on ${backend}`, () => {
     let store: Store;
-    let drop: (() => Promise<void>) | undefined;
-
+    let close: () => Promise<void>;
     before(async () => {
-      if (backend === 'postgres') {
-        const s = await createTestSchema();
-        drop = s.drop;
-        store = await Store.open({ url: TEST_DATABASE_URL, path: '', schema: s.schema });
-      } else {
-        store = await Store.open({ path: 'memory://' });
-      }
+      ({ store, close } = await openTestStore(backend));
     });
-    after(async () => {
-      await store.close();
-      await drop?.();
-    });
+    after(() => close());
 
     it('applies the migrations once (re-opening is a no-op)', async () => {
       const { rows } = await store.db.query<{ version: number }>('SELECT version FROM schema_migrations');

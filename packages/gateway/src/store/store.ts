@@ -1,8 +1,11 @@
-// Usage and audit storage over PGlite or PostgreSQL: batched writes, reports, and the audit chain.
+// Usage and audit storage over SQLite, PGlite or PostgreSQL: batched writes, reports, and the audit chain.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
 import { LOCK_KEY, migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
+import { openSqlite } from './sqlite.js';
 import type { RequestRecord } from './record.js';
 import type { SqlClient, SqlDatabase } from './sql.js';
 
@@ -24,8 +27,12 @@ const ROWS_PER_INSERT = 1000;
 export class Store {
   private constructor(readonly db: SqlDatabase) {}
 
-  static async open(opts: { url?: string | undefined; path: string; schema?: string }): Promise<Store> {
-    const db = opts.url ? await openPostgres(opts.url, opts.schema) : await openPglite(opts.path);
+  static async open(opts: { url?: string | undefined; path: string; schema?: string | undefined; engine?: 'sqlite' | 'pglite' | undefined }): Promise<Store> {
+    const db = opts.url
+      ? await openPostgres(opts.url, opts.schema)
+      : embeddedEngine(opts.path, opts.engine) === 'pglite'
+        ? await openPglite(opts.path)
+        : await openSqlite(opts.path);
     await migrate(db);
     return new Store(db);
   }
@@ -34,11 +41,24 @@ export class Store {
     return this.db.kind;
   }
 
-  /** Writes usage rows and extends the audit chain in one transaction, serialised across replicas. */
-  async write(records: readonly RequestRecord[]): Promise<void> {
-    if (!records.length) return;
-    await this.db.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+  /**
+   * Writes usage rows and extends the audit chain in one transaction, serialised across replicas.
+   * Idempotent: records whose request id is already stored (a batch retried after its commit was
+   * not acknowledged, or replayed from the journal) are skipped, so the chain never holds one twice.
+   */
+  async write(records: readonly RequestRecord[]): Promise<{ seq: number; hash: string } | undefined> {
+    if (!records.length) return undefined;
+    return this.db.transaction(async (tx) => {
+      if (this.kind !== 'sqlite') await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+      const ids = records.map((r) => r.requestId);
+      const stored =
+        this.kind === 'sqlite'
+          ? tx.query<{ request_id: string }>(`SELECT request_id FROM usage_records WHERE request_id IN (SELECT value FROM json_each($1))`, [JSON.stringify(ids)])
+          : tx.query<{ request_id: string }>(`SELECT request_id FROM usage_records WHERE request_id = ANY($1::text[])`, [ids]);
+      const known = new Set((await stored).rows.map((r) => r.request_id));
+      const seen = new Set<string>();
+      records = records.filter((r) => !known.has(r.requestId) && !seen.has(r.requestId) && seen.add(r.requestId));
+      if (!records.length) return undefined;
       const head = (await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
       const entries = extendChain({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH }, records);
       for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
@@ -50,6 +70,7 @@ export class Store {
         `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
         [last.seq, last.hash],
       );
+      return { seq: last.seq, hash: last.hash };
     });
   }
 
@@ -75,11 +96,13 @@ export class Store {
 
   /** Spend since a time per user and team and UTC day, to seed the in-memory budget ledger. */
   async spendSince(since: Date): Promise<{ kind: 'user' | 'team'; id: string; day: string; usd: number }[]> {
+    // SQLite keeps ts as the ISO 8601 UTC text the record carries: its day is the first 10 characters.
+    const day = this.kind === 'sqlite' ? 'substr(ts, 1, 10)' : `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
     const { rows } = await this.db.query<{ kind: 'user' | 'team'; id: string; day: string; usd: number }>(
-      `SELECT 'user' AS kind, user_id AS id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, sum(cost_usd) AS usd
+      `SELECT 'user' AS kind, user_id AS id, ${day} AS day, sum(cost_usd) AS usd
          FROM usage_records WHERE ts >= $1 AND user_id IS NOT NULL GROUP BY 2, 3
        UNION ALL
-       SELECT 'team', team_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(cost_usd)
+       SELECT 'team', team_id, ${day}, sum(cost_usd)
          FROM usage_records WHERE ts >= $1 AND team_id IS NOT NULL GROUP BY 2, 3`,
       [since.toISOString()],
     );
@@ -114,6 +137,12 @@ export class Store {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** SQLite unless configured otherwise, or unless the path already holds a PGlite (PostgreSQL) data directory. */
+export function embeddedEngine(path: string, engine: 'sqlite' | 'pglite' | undefined): 'sqlite' | 'pglite' {
+  if (engine) return engine;
+  return !path.startsWith('memory://') && existsSync(join(path, 'PG_VERSION')) ? 'pglite' : 'sqlite';
 }
 
 function placeholders(rows: number, columns: number): string {

@@ -5,7 +5,7 @@ import { anthropicUpstream } from './anthropic.js';
 import { bedrockUpstream } from './bedrock.js';
 import { startMockUpstream, type MockUpstream } from './mock.js';
 import { secretSource } from './secret.js';
-import type { Upstream } from './upstream.js';
+import { InFlightLimit, type Upstream } from './upstream.js';
 import { vertexUpstream } from './vertex.js';
 
 export interface Upstreams {
@@ -38,6 +38,7 @@ export async function createUpstreams(config: GatewayConfig, env: NodeJS.Process
       byName.set(name, vertexUpstream(name, up));
     }
   }
+  for (const [name, upstream] of byName) byName.set(name, { ...upstream, inFlight: new InFlightLimit(config.upstreams[name]!.maxInFlight) });
   return {
     byName,
     mock,

@@ -1,6 +1,6 @@
 // The gateway's own upstream key from env, a file, or a claude-key profile (a stand-in binary here).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -39,5 +39,23 @@ describe('upstream key references', () => {
     source.invalidate();
     assert.equal(await source.get(), 'k-profile-2');
     await assert.rejects(secretSource('profile:other', { env: {}, claudeKeyBinary: bin, field: 'f' }).get(), (err: Error) => /exit code 2/.test(err.message) && !/k-profile/.test(err.message));
+  });
+
+  it('re-reads a rotated file key off the request path and keeps the last good value when a read fails', async () => {
+    let clock = 0;
+    const file = join(dir, 'rotating');
+    writeFileSync(file, 'k-old\n');
+    const source = secretSource(`file:${file}`, { env: {}, claudeKeyBinary: '', field: 'f', now: () => clock });
+    assert.equal(await source.get(), 'k-old');
+    writeFileSync(file, 'k-new\n');
+    clock += 5 * 60_000;
+    assert.equal(await source.get(), 'k-old', 'the stale value answers at once while the file is re-read');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await source.get(), 'k-new');
+    rmSync(file);
+    clock += 5 * 60_000;
+    assert.equal(await source.get(), 'k-new');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await source.get(), 'k-new', 'an unreadable file keeps the last good key');
   });
 });

@@ -2,7 +2,8 @@
 //
 // `profile:NAME` runs `claude-key --profile NAME`, so the gateway can read its secret from
 // anything claude-key supports (Vault, a keychain, a cloud secret manager). Values from files
-// and profiles are re-read after a while so a rotated key is picked up without a restart.
+// and profiles are re-read after a while, in the background, so a rotated key is picked up
+// without a restart and without a request waiting for the read; a failed read keeps the last good value.
 import { execFile } from 'node:child_process';
 import { ClaudeKeyError, UnreachableError, isClaudeKeyError, resolveSecretRef } from '@claude-key/core';
 
@@ -13,6 +14,7 @@ export interface SecretSource {
 }
 
 const REREAD_MS = 5 * 60_000;
+const RETRY_MS = 30_000;
 
 export function secretSource(
   ref: string,
@@ -34,18 +36,24 @@ export function secretSource(
     }
   };
 
+  const rereads = /^(file|profile):/.test(ref);
+  const refresh = (): Promise<string> =>
+    (loading ??= load().then(
+      (value) => ((cached = { value, at: now() }), (loading = undefined), value),
+      (err) => {
+        loading = undefined;
+        // A failed re-read keeps the last good value and tries again in a while.
+        if (cached) cached.at = now() - REREAD_MS + RETRY_MS;
+        throw err;
+      },
+    ));
+
   return {
     async get() {
-      const fresh = cached && (ref.startsWith('env:') || !/^(file|profile):/.test(ref) || now() - cached.at < REREAD_MS);
-      if (fresh) return cached!.value;
-      loading ??= load().then(
-        (value) => ((cached = { value, at: now() }), (loading = undefined), value),
-        (err) => {
-          loading = undefined;
-          throw err;
-        },
-      );
-      return loading;
+      if (!cached) return refresh();
+      // Stale: re-read off the request path; this request and those meanwhile use the last good value.
+      if (rereads && now() - cached.at >= REREAD_MS) void refresh().catch(() => undefined);
+      return cached.value;
     },
     invalidate() {
       cached = undefined;

@@ -21,7 +21,33 @@ export interface Upstream {
   dispatcher(origin: string): Pool;
   /** Called when the upstream refused our own credential, so a rotated key is re-read. */
   credentialRejected(): void;
+  /** Answers in flight to this upstream, and its cap (set by createUpstreams from `maxInFlight`). */
+  readonly inFlight?: InFlightLimit;
   close(): Promise<void>;
+}
+
+/**
+ * A cap on answers in flight to one upstream. Past it a request is refused at once with the
+ * client's overload error (and may fall back to another deployment) instead of waiting, possibly
+ * for minutes, behind long streams for a connection.
+ */
+export class InFlightLimit {
+  current = 0;
+  refused = 0;
+  constructor(readonly max: number) {}
+
+  tryAcquire(): boolean {
+    if (this.current >= this.max) {
+      this.refused++;
+      return false;
+    }
+    this.current++;
+    return true;
+  }
+
+  release(): void {
+    this.current--;
+  }
 }
 
 /** One pool per origin, created on first use. */
@@ -30,8 +56,9 @@ export function pools(): { get(origin: string): Pool; close(): Promise<void> } {
   return {
     get(origin) {
       let p = byOrigin.get(origin);
-      // Generous keep-alive so a busy gateway never pays a TCP handshake per request.
-      if (!p) byOrigin.set(origin, (p = new Pool(origin, { connections: 256, keepAliveTimeout: 60_000, pipelining: 1 })));
+      // Generous keep-alive so a busy gateway never pays a TCP handshake per request. No connection
+      // cap here: InFlightLimit refuses past the configured one instead of queueing without end.
+      if (!p) byOrigin.set(origin, (p = new Pool(origin, { connections: null, keepAliveTimeout: 60_000, pipelining: 1 })));
       return p;
     },
     async close() {

@@ -2,26 +2,43 @@
 import { StringDecoder } from 'node:string_decoder';
 import { emptyUsage, mergeAnthropicUsage, type Usage } from './usage.js';
 
-/** SSE: usage arrives in `message_start` (input, cache) and `message_delta` (cumulative output). */
+/**
+ * SSE: usage arrives in `message_start` (input, cache) and `message_delta` (cumulative output).
+ * Until `message_delta` comes, output tokens are estimated from the deltas already passed on
+ * (text, thinking and tool-input characters / 4, at least one per delta), so an answer cut off
+ * by a client that went away is charged for what it was sent, not for nothing.
+ */
 export class SseUsageTap {
   readonly usage: Usage = emptyUsage();
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
+  private deltas = 0;
+  private deltaChars = 0;
+  private final = false;
 
   feed(chunk: Buffer): void {
     this.pending += this.decoder.write(chunk);
-    // Most chunks are text deltas: without "usage" in them only the unfinished last line is kept.
-    if (!this.pending.includes('"usage"')) {
-      this.pending = this.pending.slice(this.pending.lastIndexOf('\n') + 1);
-      return;
-    }
     let newline: number;
     while ((newline = this.pending.indexOf('\n')) !== -1) {
       const line = this.pending.slice(0, newline);
       this.pending = this.pending.slice(newline + 1);
-      // Only the two event kinds that carry usage are parsed; text deltas pass untouched.
-      if (line.startsWith('data:') && line.includes('"usage"')) this.onData(line.slice(5));
+      if (!line.startsWith('data:')) continue;
+      if (line.includes('"usage"')) this.onData(line.slice(5));
+      else if (!this.final && line.includes('"content_block_delta"')) this.onDelta(line.slice(5));
     }
+  }
+
+  private onDelta(json: string): void {
+    let delta: { text?: unknown; thinking?: unknown; partial_json?: unknown } | undefined;
+    try {
+      delta = (JSON.parse(json) as { delta?: typeof delta }).delta;
+    } catch {
+      return;
+    }
+    const text = delta?.text ?? delta?.thinking ?? delta?.partial_json;
+    this.deltas++;
+    this.deltaChars += typeof text === 'string' ? text.length : 0;
+    this.usage.outputTokens = Math.max(this.usage.outputTokens, this.deltas, Math.ceil(this.deltaChars / 4));
   }
 
   private onData(json: string): void {
@@ -32,7 +49,10 @@ export class SseUsageTap {
       return;
     }
     if (event.type === 'message_start') mergeAnthropicUsage(this.usage, event.message?.usage);
-    else if (event.type === 'message_delta') mergeAnthropicUsage(this.usage, event.usage);
+    else if (event.type === 'message_delta') {
+      this.final = true; // the upstream's own count replaces the estimate
+      mergeAnthropicUsage(this.usage, event.usage);
+    }
   }
 }
 

@@ -29,3 +29,29 @@ export function costUsd(model: string, u: Usage): number {
     1_000_000
   );
 }
+
+/**
+ * An upper bound of a request's tokens before it is sent: every body byte counted as a token (a
+ * token is at least one byte of text; an image's base64 is far more bytes than its tokens) plus
+ * max_tokens. Reserved on budgets and token limits, so concurrent requests cannot overshoot them.
+ */
+export function tokensUpperBound(body: Buffer): number {
+  return body.length + maxTokensOf(body);
+}
+
+/** The cost of tokensUpperBound's tokens: input at the dearest input rate, max_tokens at the output rate. */
+export function costUpperBound(model: string, body: Buffer): number {
+  const { price } = priceFor(model);
+  return (body.length * Math.max(price.input, price.cacheWrite) + maxTokensOf(body) * price.output) / 1_000_000;
+}
+
+const DEFAULT_MAX_TOKENS = 64_000;
+
+function maxTokensOf(body: Buffer): number {
+  try {
+    const value = (JSON.parse(body.toString('utf8')) as { max_tokens?: unknown }).max_tokens;
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_TOKENS;
+  } catch {
+    return DEFAULT_MAX_TOKENS;
+  }
+}

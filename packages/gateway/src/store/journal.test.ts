@@ -1,0 +1,105 @@
+// The record journal: what an earlier run left is replayed; segments go once the store has their records.
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { testRecord } from '../test-support/records.js';
+import { BatchRecorder } from '../usage/recorder.js';
+import { FileJournal } from './journal.js';
+import type { RequestRecord } from './record.js';
+
+/** Segment files in every slot of a journal directory. */
+const segments = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.jsonl'));
+
+describe('record journal', () => {
+  it('replays records an earlier run did not release, skipping a line torn by a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-journal-'));
+    const first = FileJournal.open(dir);
+    const entries = await Promise.all([testRecord(1), testRecord(2), testRecord(3)].map((r) => first.append(r)));
+    first.release([entries[0]!]);
+    await first.close();
+    appendFileSync(join(dir, segments(dir)[0]!), '{"requestId":"torn'); // the process died mid-write
+
+    const second = FileJournal.open(dir);
+    assert.deepEqual(second.replayed.map((e) => e.record.requestId).sort(), entries.map((e) => e.record.requestId).sort());
+    assert.equal(second.waiting, 3, 'release is not persisted: the store skips what it already has');
+    second.release(second.replayed);
+    await second.close();
+    assert.deepEqual(segments(dir), [], 'a fully released journal leaves no file');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps what the store refused at shutdown and reports how many records wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-recorder-'));
+    let up = false;
+    const stored: RequestRecord[] = [];
+    const sink = {
+      async write(records: readonly RequestRecord[]) {
+        if (!up) throw new Error('connection refused');
+        stored.push(...records);
+      },
+    };
+    const errors: number[] = [];
+    const recorder = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 100, journal: FileJournal.open(dir), onError: (_e, waiting) => errors.push(waiting) });
+    await Promise.all([testRecord(1), testRecord(2)].map((r) => recorder.add(r)));
+    await assert.rejects(recorder.flush(), /connection refused/);
+    assert.equal(await recorder.close(), 2);
+    assert.deepEqual(errors.slice(0, 1), [2]);
+
+    up = true;
+    const next = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 100, journal: FileJournal.open(dir), onError: () => undefined });
+    assert.equal(next.pending, 2);
+    assert.equal(await next.close(), 0);
+    assert.equal(stored.length, 2);
+    assert.deepEqual(segments(dir), []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives each live process its own slot and takes over the slot of one that died', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-slots-'));
+    const a = FileJournal.open(dir);
+    const b = FileJournal.open(dir);
+    assert.notEqual(a.dir, b.dir, 'two live journals never share segment files');
+    await a.append(testRecord(1));
+    await b.append(testRecord(2));
+    // a's process dies: its lock stays behind with the pid of a process that no longer exists
+    const { writeFileSync } = await import('node:fs');
+    await a.close();
+    writeFileSync(join(a.dir, 'owner'), '2147483646');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(`${a.dir}.lock`, { recursive: true });
+    const c = FileJournal.open(dir);
+    assert.deepEqual(c.replayed.length, 1, 'the dead slot is replayed, the live one is left alone');
+    await Promise.all([b.close(), c.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds at most maxQueued records in memory while the store is down, and stores every record once it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-spill-'));
+    let up = false;
+    const stored = new Map<string, number>();
+    const sink = {
+      async write(records: readonly RequestRecord[]) {
+        if (!up) throw new Error('connection refused');
+        for (const r of records) if (!stored.has(r.requestId)) stored.set(r.requestId, stored.size); // the store skips known ids
+      },
+    };
+    const recorder = new BatchRecorder(sink, { intervalMs: 60_000, batchSize: 4, maxQueued: 5, journal: FileJournal.open(dir), onError: () => undefined });
+    const records = Array.from({ length: 23 }, (_, i) => testRecord(i + 1));
+    let most = 0;
+    for (const r of records) {
+      await recorder.add(r);
+      most = Math.max(most, recorder.queued);
+    }
+    await assert.rejects(recorder.flush());
+    assert.equal(most, 5, 'the rest waits in the journal only');
+    assert.equal(recorder.pending, 23);
+
+    up = true;
+    assert.equal(await recorder.close(), 0);
+    assert.deepEqual([...stored.keys()].sort(), records.map((r) => r.requestId).sort());
+    assert.deepEqual(segments(dir), [], 'every segment given back once its records are stored');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
