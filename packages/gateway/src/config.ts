@@ -25,6 +25,12 @@ const issuerSchema = z
     algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA', 'Ed25519']),
     claims: claimsSchema.default({ user: 'sub', team: 'team' }),
     jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+    maxLifetimeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(86_400)
+      .describe('Longest accepted token lifetime (exp - iat); a token without iat, or living longer, is refused.'),
   })
   .strict()
   .refine((i) => [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length === 1, {
@@ -109,7 +115,28 @@ const modelGroupSchema = z
   .strict();
 export const configSchema = z
   .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    listen: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        headersTimeoutMs: z.number().int().positive().default(15_000).describe('Time a client has to send all request headers (slowloris bound).'),
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(300_000)
+          .describe('Time a client has to send the whole request (headers and body); answers may stream for longer.'),
+        maxHeaderBytes: z.number().int().min(16_384).default(65_536).describe('Largest request head; OIDC tokens with big group claims need tens of KiB.'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, headersTimeoutMs: 15_000, requestTimeoutMs: 300_000, maxHeaderBytes: 65_536 }),
+    metrics: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).optional().describe('A listener of its own for GET /metrics; without it /metrics needs an admin credential.'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1' }),
     maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
     shutdownTimeoutMs: z
       .number()

@@ -138,7 +138,10 @@ describe('Messages API through the gateway', () => {
     assert.equal((await fetch(t.url, { method: 'HEAD' })).status, 200);
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
     assert.deepEqual(await (await fetch(`${t.url}/readyz`)).json(), { status: 'ready', store: 'pglite' });
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.equal((await fetch(`${t.url}/metrics`)).status, 401, 'metrics name users and teams: not for anyone');
+    assert.equal((await fetch(`${t.url}/metrics`, { headers: { 'x-api-key': token } })).status, 403);
+    const root = await t.issuer.sign({ sub: 'root', team: 'ops' });
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: { 'x-api-key': root } })).text();
     assert.match(metrics, /claude_key_gateway_requests_total\{format="anthropic",upstream="mock",status="200"\} \d+/);
     assert.match(metrics, /claude_key_gateway_tokens_total\{kind="output"\} [1-9]/);
   });

@@ -8,16 +8,24 @@ import type { Principal } from './principal.js';
 
 export type CredentialHeader = GatewayConfig['auth']['headers'][number];
 
+/** Request headers as Node gives them (`req.headers`) or with every repeat kept (`req.headersDistinct`). */
+export type HeaderValues = IncomingHttpHeaders | NodeJS.Dict<string[]>;
+
 /**
  * The credential from the configured headers. Claude Code sends the same token in both
  * Authorization and X-Api-Key; two different values are refused rather than guessed between.
+ * Pass `req.headersDistinct`: `req.headers` silently keeps only the first of two Authorization
+ * headers, so a repeated credential header would go unseen.
  */
-export function extractCredential(headers: IncomingHttpHeaders, names: readonly CredentialHeader[]): string {
+export function extractCredential(headers: HeaderValues, names: readonly CredentialHeader[]): string {
   let found: string | undefined;
   for (const name of names) {
-    const raw = headers[name];
+    let raw = headers[name];
     if (raw === undefined) continue;
-    if (typeof raw !== 'string') throw authenticationError(`Malformed ${name} header.`);
+    if (Array.isArray(raw)) {
+      if (raw.length !== 1) throw authenticationError(`Repeated ${name} header: send one credential.`);
+      raw = raw[0]!;
+    }
     let value = raw.trim();
     if (name !== 'x-api-key') {
       const match = /^Bearer[ ]+([^\s]+)$/i.exec(value);
@@ -51,7 +59,7 @@ export class Authenticator {
   }
 
   /** `names` overrides auth.headers (Vertex requests may read Proxy-Authorization only). */
-  async authenticate(headers: IncomingHttpHeaders, names: readonly CredentialHeader[] = this.config.auth.headers): Promise<Principal> {
+  async authenticate(headers: HeaderValues, names: readonly CredentialHeader[] = this.config.auth.headers): Promise<Principal> {
     const token = extractCredential(headers, names);
     const principal = looksLikeJwt(token) ? await this.jwt.verify(token) : this.apiKeys.verify(token);
     if (this.revoked.has(principal.credentialId)) throw authenticationError('Credential has been revoked.');

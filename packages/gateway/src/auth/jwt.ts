@@ -39,6 +39,17 @@ export function looksLikeJwt(token: string): boolean {
   return first > 0 && token.indexOf('.', first + 1) > first + 1 && token.split('.').length === 3;
 }
 
+/**
+ * Three base64url segments each of which re-encodes to itself: no padding, no other alphabet and no
+ * altered unused trailing bits, so one token has one spelling (a cache key or revocation list
+ * cannot be dodged by re-spelling it).
+ */
+export function isCanonicalCompact(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  return parts.every((part) => /^[A-Za-z0-9_-]*$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part);
+}
+
 export class JwtVerifier {
   private readonly issuers = new Map<string, IssuerState>();
   private readonly cache = new Map<string, { principal: Principal; exp: number }>();
@@ -64,6 +75,7 @@ export class JwtVerifier {
     if (cached && cached.exp * 1000 + this.opts.skewSeconds * 1000 > nowMs) return cached.principal;
     if (cached) this.cache.delete(token);
 
+    if (!isCanonicalCompact(token)) throw authenticationError('Malformed token: every segment must be canonical base64url.');
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
@@ -84,9 +96,15 @@ export class JwtVerifier {
         clockTolerance: this.opts.skewSeconds,
         currentDate: new Date(nowMs),
         requiredClaims: ['exp'],
+        // Also requires iat and refuses one in the future (beyond the skew).
+        maxTokenAge: config.maxLifetimeSeconds,
       }));
     } catch (err) {
       throw jwtFailure(err);
+    }
+    // A stolen long-lived token stays useful for its whole life: cap what an issuer may mint.
+    if (payload.exp! - payload.iat! > config.maxLifetimeSeconds) {
+      throw authenticationError(`Token lifetime exceeds this issuer's maximum of ${config.maxLifetimeSeconds} s.`);
     }
     const identity = identityFromClaims(payload as Record<string, unknown>, config.claims, this.opts.knownTeams);
     const credentialId = typeof payload.jti === 'string' && payload.jti ? `jti:${payload.jti}` : `sub:${identity.user}@${payload.iat ?? 0}`;
