@@ -25,6 +25,14 @@ const issuerSchema = z
     algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA', 'Ed25519']),
     claims: claimsSchema.default({ user: 'sub', team: 'team' }),
     jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+    trust: z
+      .enum(['openid', 'enrolled', 'service'])
+      .default('openid')
+      .describe(
+        'openid: an OpenID Provider, its claims authoritative; enrolled: per-user keys from the gateway registry, a token is its key\'s user; service: a shared key pinned to `subjects` and `teams`.',
+      ),
+    subjects: z.array(z.string().min(1)).optional().describe('service issuers: subject globs the issuer may assert.'),
+    teams: z.array(z.string().min(1)).optional().describe('service issuers: teams the issuer may assert.'),
     maxLifetimeSeconds: z
       .number()
       .int()
@@ -33,9 +41,28 @@ const issuerSchema = z
       .describe('Longest accepted token lifetime (exp - iat); a token without iat, or living longer, is refused.'),
   })
   .strict()
-  .refine((i) => [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length === 1, {
-    message: 'set exactly one of jwksFile, jwksUrl or discovery: true',
+  .superRefine((i, ctx) => {
+    const sources = [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length;
+    if (i.trust === 'enrolled' && sources !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'an enrolled issuer takes its keys from the gateway registry: no jwksFile, jwksUrl or discovery' });
+    }
+    if (i.trust !== 'enrolled' && sources !== 1) ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksFile, jwksUrl or discovery: true' });
+    if (i.trust === 'service' && (!i.subjects?.length || !i.teams?.length)) {
+      ctx.addIssue({ code: 'custom', message: 'a service issuer must list the subjects and teams it may assert' });
+    }
+    if (i.trust !== 'service' && (i.subjects || i.teams)) {
+      ctx.addIssue({ code: 'custom', message: 'subjects and teams pin service issuers only' });
+    }
   });
+
+const adminSchema = z.union(
+  [
+    z.object({ source: z.string().min(1).describe('An issuer (iss).'), subject: z.string().min(1).describe('The user that source asserts.') }).strict(),
+    z.object({ source: z.string().min(1), group: z.string().min(1).describe('A group in the token\'s groups claim.') }).strict(),
+    z.object({ apiKey: z.string().min(1).describe('An auth.apiKeys id.') }).strict(),
+  ],
+  { error: 'name an identity: {source, subject}, {source, group} or {apiKey}; a bare user name could be asserted by any issuer' },
+);
 
 const apiKeySchema = z
   .object({
@@ -156,10 +183,32 @@ export const configSchema = z
         issuers: z.array(issuerSchema).default([]),
         apiKeys: z.array(apiKeySchema).default([]),
         revoked: z.array(z.string()).default([]).describe('Revoked jti values and API key ids.'),
-        admins: z.array(z.string()).default([]).describe('User ids allowed to call /admin/*.'),
+        admins: z.array(adminSchema).default([]).describe('Identities allowed to call /admin/* and /metrics.'),
+        enrollment: z
+          .object({
+            keyLifetimeDays: z.number().int().positive().default(90).describe('An enrolled key expires this long after approval.'),
+            maxPending: z.number().int().positive().default(1000).describe('Enrollment requests waiting for an admin; more are refused (503).'),
+          })
+          .strict()
+          .default({ keyLifetimeDays: 90, maxPending: 1000 }),
+        trustPollMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('Backstop reload of enrolled keys and revocations; changes normally arrive at once (PostgreSQL NOTIFY).'),
       })
       .strict()
-      .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
+      .default({
+        headers: ['authorization', 'x-api-key'],
+        clockSkewSeconds: 30,
+        issuers: [],
+        apiKeys: [],
+        revoked: [],
+        admins: [],
+        enrollment: { keyLifetimeDays: 90, maxPending: 1000 },
+        trustPollMs: 5_000,
+      }),
     upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000 } }),
     routes: z
       .array(z.object({ model: z.string(), upstream: z.string() }).strict())
@@ -222,6 +271,7 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type Policy = z.output<typeof policySchema>;
 export type IssuerConfig = z.output<typeof issuerSchema>;
+export type AdminConfig = z.output<typeof adminSchema>;
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ModelGroupConfig = z.output<typeof modelGroupSchema>;

@@ -5,7 +5,9 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
+import { createAdmin, identityName } from './admin.js';
 import { Authenticator } from './auth/authenticate.js';
+import { TrustRegistry, type TrustDb } from './auth/trust.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
@@ -56,6 +58,7 @@ export interface Gateway {
   readonly recorder: BatchRecorder;
   readonly metrics: Metrics;
   readonly authenticator: Authenticator;
+  readonly trust: TrustRegistry;
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The metrics listener's base URL once listening, when `metrics.port` is set. */
   metricsUrl: string | undefined;
@@ -70,11 +73,19 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const now = opts.now ?? Date.now;
   const log = opts.logger ?? createLogger(config.log.level);
   const metrics = createMetrics();
-  const authenticator = new Authenticator(config, now);
-  authenticator.jwt.preload();
   const inbound: InboundOptions = config.formats;
 
   const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema });
+  // Changes made here reload this replica at once; other replicas hear the NOTIFY (or poll).
+  const trustDb: TrustDb = {
+    kind: store.kind,
+    rows: (sql, params) => store.query(sql, params),
+    applyTrustChange: (statements, audit, notify) => store.applyTrustChange(statements, audit, notify).then(() => trust.reload()),
+  };
+  const trust = new TrustRegistry(trustDb, now, (err) => log.warn('trust registry reload failed', { error: err.message }));
+  await trust.start({ pollMs: config.auth.trustPollMs, listenUrl: config.store.url });
+  const authenticator = new Authenticator(config, now, trust);
+  authenticator.jwt.preload();
   const upstreams = await createUpstreams(config, env);
   const router = createRouter(config, upstreams.byName, opts.random);
   let redis: Redis | undefined;
@@ -252,7 +263,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
 
   const requireAdmin = async (req: IncomingMessage) => {
     const principal = await authenticator.authenticate(req.headersDistinct);
-    if (!config.auth.admins.includes(principal.user)) throw permissionError(`User "${principal.user}" is not a gateway admin.`);
+    if (!authenticator.isAdmin(principal)) throw permissionError(`${identityName(principal)} is not a gateway admin.`);
     return principal;
   };
 
@@ -261,22 +272,18 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
   };
 
-  const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const errorOut = (err: unknown) => {
-      const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
-      res.writeHead(e.status, { 'content-type': 'application/json', ...e.headers }).end(anthropicErrorBody(new ApiError(e.status, e.type, e.message)));
-    };
-    try {
-      await requireAdmin(req);
-      const by = (url.searchParams.get('by') ?? 'user') as ReportKey;
-      if (!['user', 'team', 'model'].includes(by)) throw invalidRequest('by must be user, team or model.');
-      const since = parseSince(url.searchParams.get('since'), now());
+  const handleAdmin = createAdmin({
+    config,
+    authenticator,
+    trust: trustDb,
+    now,
+    authenticate: (req) => authenticator.authenticate(req.headersDistinct),
+    report: async (by, since) => {
       await recorder.flush();
-      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since) });
-    } catch (err) {
-      errorOut(err);
-    }
-  };
+      return store.report(by, since);
+    },
+    parseSince,
+  });
 
   let closing = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -305,7 +312,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (pathname === '/metrics' && method === 'GET' && config.metrics.port === undefined) {
       return void requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
     }
-    if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));
+    if (handleAdmin(req, res, pathname, url)) return;
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 
@@ -367,6 +374,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     recorder,
     metrics,
     authenticator,
+    trust,
     handle,
     async listen(port = config.listen.port, host = config.listen.host) {
       server = createServer(serverOptions, handle);
@@ -402,6 +410,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         await closed;
       }
       await recorder.close();
+      await trust.stop();
       await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
     },
   };

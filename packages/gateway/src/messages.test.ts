@@ -4,13 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { MOCK_REPLY } from './upstreams/mock.js';
 import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
+import { TEST_ISSUER } from './test-support/keys.js';
 
 describe('Messages API through the gateway', () => {
   let t: TestGateway;
   let token: string;
 
   before(async () => {
-    t = await startTestGateway({ auth: { admins: ['root'] } });
+    t = await startTestGateway({ auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] } });
     token = await t.issuer.sign({ sub: 'bob', team: 'research' });
   });
   after(() => t.close());

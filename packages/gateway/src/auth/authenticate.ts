@@ -5,6 +5,7 @@ import { authenticationError } from '../errors.js';
 import { ApiKeyVerifier } from './api-keys.js';
 import { JwtVerifier, looksLikeJwt } from './jwt.js';
 import type { Principal } from './principal.js';
+import { subjectKey, type TrustRegistry } from './trust.js';
 
 export type CredentialHeader = GatewayConfig['auth']['headers'][number];
 
@@ -51,9 +52,14 @@ export class Authenticator {
   readonly apiKeys: ApiKeyVerifier;
   private readonly revoked: Set<string>;
 
-  constructor(private readonly config: GatewayConfig, now: () => number) {
+  constructor(private readonly config: GatewayConfig, now: () => number, private readonly trust?: TrustRegistry) {
     const knownTeams = new Set(Object.keys(config.policies.teams));
-    this.jwt = new JwtVerifier(config.auth.issuers, { skewSeconds: config.auth.clockSkewSeconds, now, knownTeams });
+    this.jwt = new JwtVerifier(config.auth.issuers, {
+      skewSeconds: config.auth.clockSkewSeconds,
+      now,
+      knownTeams,
+      enrolledKey: (kid) => trust?.activeKey(kid),
+    });
     this.apiKeys = new ApiKeyVerifier(config.auth.apiKeys);
     this.revoked = new Set(config.auth.revoked.flatMap((id) => [id, `jti:${id}`, `key:${id}`]));
   }
@@ -62,7 +68,26 @@ export class Authenticator {
   async authenticate(headers: HeaderValues, names: readonly CredentialHeader[] = this.config.auth.headers): Promise<Principal> {
     const token = extractCredential(headers, names);
     const principal = looksLikeJwt(token) ? await this.jwt.verify(token) : this.apiKeys.verify(token);
-    if (this.revoked.has(principal.credentialId)) throw authenticationError('Credential has been revoked.');
+    if (this.revoked.has(principal.credentialId) || this.isRevoked(principal)) throw authenticationError('Credential has been revoked.');
     return principal;
+  }
+
+  /** Revocations from the registry; verified tokens are remembered, so this runs on every request. */
+  private isRevoked(p: Principal): boolean {
+    const trust = this.trust;
+    if (!trust) return false;
+    if (p.keyId !== undefined && !trust.activeKey(p.keyId)) return true; // revoked or expired since the token was cached
+    if (trust.isRevoked('subject', subjectKey(p.source, p.subject))) return true;
+    if (p.kind === 'api-key') return trust.isRevoked('api-key', p.subject);
+    return p.credentialId.startsWith('jti:') && trust.isRevoked('jti', p.credentialId.slice(4));
+  }
+
+  /** Admin rights belong to identities (source and subject), IdP groups or API key ids named in auth.admins. */
+  isAdmin(p: Principal): boolean {
+    return this.config.auth.admins.some((a) => {
+      if ('apiKey' in a) return p.source === 'api-key' && p.subject === a.apiKey;
+      if (a.source !== p.source) return false;
+      return 'subject' in a ? a.subject === p.subject : (p.groups?.includes(a.group) ?? false);
+    });
   }
 }
