@@ -157,8 +157,9 @@ export class JwtVerifier {
       if (!config.teams!.includes(identity.team)) throw permissionError(`Issuer "${config.issuer}" may not assert team "${identity.team}".`);
       return identity;
     }
-    const groups = claimAt(payload, config.claims.groups ?? config.claims.team);
-    return Array.isArray(groups) ? { ...identity, groups: groups.filter((g): g is string => typeof g === 'string') } : identity;
+    // Groups for admin rules: the configured groups path, else a `groups` claim, else a team claim that is an array.
+    const groups = [config.claims.groups, 'groups', config.claims.team].map((path) => (path ? claimAt(payload, path) : undefined)).find(Array.isArray);
+    return groups ? { ...identity, groups: groups.filter((g): g is string => typeof g === 'string') } : identity;
   }
 
   private async keysFor(state: IssuerState): Promise<JWTVerifyGetKey> {

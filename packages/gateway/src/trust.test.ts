@@ -1,0 +1,160 @@
+// Every claim has an authority: enrolled keys are their user, service issuers stay in their pins, admins are identities.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { ENROLL_AUDIENCE } from './admin.js';
+import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
+import { createTestIssuer, issuerConfig, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from './test-support/keys.js';
+
+const ENROLLED = 'claude-key';
+const SERVICE = 'ci-signer';
+
+/** A developer's own key, as `claude-key jwt keygen` makes it: the kid is its thumbprint. */
+async function userKey() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk, 'sha256');
+  const sign = (claims: JWTPayload = {}, aud = TEST_AUDIENCE) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: ENROLLED, aud, iat: now, exp: now + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  };
+  return { privateKey: privateKey as CryptoKey, jwk: jwk as JWK, kid, sign };
+}
+
+describe('trust sources: no caller can be someone else', () => {
+  let t: TestGateway;
+  let service: TestIssuer;
+  let mallory: Awaited<ReturnType<typeof userKey>>;
+  let root: string;
+
+  before(async () => {
+    service = await createTestIssuer('ci-key');
+    const oidc = await createTestIssuer();
+    t = await startTestGateway({
+      auth: {
+        issuers: [
+          issuerConfig(oidc),
+          { issuer: ENROLLED, audience: TEST_AUDIENCE, trust: 'enrolled' },
+          { issuer: SERVICE, audience: TEST_AUDIENCE, trust: 'service', jwksFile: service.jwksFile, subjects: ['ci-*'], teams: ['platform'] },
+        ],
+        admins: [{ source: TEST_ISSUER, subject: 'root' }, { source: TEST_ISSUER, group: 'gateway-admins' }],
+      },
+      policies: { teams: { eng: {}, research: {}, platform: {} } },
+    }, { issuer: oidc });
+    root = await t.issuer.sign({ sub: 'root', team: 'ops' });
+    mallory = await userKey();
+  });
+  after(() => t.close());
+
+  const post = (token: string, path = '/v1/messages') =>
+    fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(messagesBody()) });
+  const admin = (path: string, body?: unknown, token = root) =>
+    fetch(`${t.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  async function refused(res: Promise<Response>, status: number, message: RegExp) {
+    const before = t.mock.count;
+    const r = await res;
+    const body = (await r.json()) as { error: { type: string; message: string } };
+    assert.equal(r.status, status, body.error.message);
+    assert.match(body.error.message, message);
+    assert.equal(t.mock.count, before, 'nothing may reach the upstream');
+  }
+  const enroll = async (key: Awaited<ReturnType<typeof userKey>>, user: string, teams: string[]) =>
+    fetch(`${t.url}/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jwk: key.jwk, user, teams, proof: await key.sign({ sub: user }, ENROLL_AUDIENCE) }),
+    });
+
+  it('a pending key authenticates nobody; an approved one is its user in its teams', async () => {
+    // The old gateway knew no enrolled keys at all: only a JWKS file, whose holders could claim any sub.
+    const r = await enroll(mallory, 'mallory', ['eng', 'research']);
+    assert.equal(r.status, 202);
+    const pending = (await r.json()) as { kid: string; status: string };
+    assert.deepEqual([pending.kid, pending.status], [mallory.kid, 'pending']);
+    await refused(post(await mallory.sign({ sub: 'mallory', team: 'eng' })), 401, /unknown kid/);
+
+    // The admin decides the teams, not the requester.
+    const approved = await admin(`/admin/keys/${mallory.kid}/approve`, { teams: ['eng'] });
+    assert.equal(approved.status, 200, await approved.clone().text());
+    const before = t.mock.count;
+    assert.equal((await post(await mallory.sign({ sub: 'mallory', team: 'eng' }))).status, 200);
+    assert.equal((await post(await mallory.sign())).status, 200, 'no sub and no team: the enrolled user and first team');
+    assert.equal(t.mock.count, before + 2);
+  });
+
+  it('refuses a valid enrolled key minting the sub of an admin or a colleague, or another team; nothing reaches the upstream', async () => {
+    await refused(post(await mallory.sign({ sub: 'root' })), 401, /does not match the user its key is enrolled for/);
+    await refused(post(await mallory.sign({ sub: 'alice', team: 'eng' })), 401, /does not match/);
+    await refused(post(await mallory.sign({ sub: 'mallory', team: 'research' })), 403, /may not use team "research"/);
+    await refused(post(await mallory.sign({ sub: 'mallory', team: 'platform' })), 403, /may not use team/);
+    // Not an admin either, whatever it claims: admin rights belong to (source, subject).
+    await refused(admin('/admin/keys', undefined, await mallory.sign({ sub: 'root' })), 401, /does not match/);
+    await refused(admin('/admin/keys', undefined, await mallory.sign()), 403, /claude-key mallory is not a gateway admin/);
+    await refused(admin(`/admin/keys/${mallory.kid}/approve`, { teams: ['research'] }, await mallory.sign()), 403, /not a gateway admin/);
+  });
+
+  it('pins a service issuer to its subjects and teams', async () => {
+    const sign = (claims: JWTPayload) => service.sign({ iss: SERVICE, ...claims });
+    assert.equal((await post(await sign({ sub: 'ci-release', team: 'platform' }))).status, 200);
+    await refused(post(await sign({ sub: 'root', team: 'platform' })), 401, /may not assert subject "root"/);
+    await refused(post(await sign({ sub: 'ci-release', team: 'eng' })), 403, /may not assert team "eng"/);
+    // A subject named like an admin from another source is not that admin.
+    await refused(admin('/admin/keys', undefined, await sign({ sub: 'ci-root', team: 'platform' })), 403, /not a gateway admin/);
+  });
+
+  it('grants admin rights to an IdP group of the named source', async () => {
+    const member = await t.issuer.sign({ sub: 'dana', team: 'eng', groups: ['eng', 'gateway-admins'] });
+    assert.equal((await admin('/admin/keys', undefined, member)).status, 200);
+    // The same group asserted by a service issuer is not the IdP's group.
+    const fake = await service.sign({ iss: SERVICE, sub: 'ci-x', team: 'platform', groups: ['gateway-admins'] });
+    await refused(admin('/admin/keys', undefined, fake), 403, /not a gateway admin/);
+  });
+
+  it('refuses an enrollment without proof of holding the key, and a key with its private half', async () => {
+    const other = await userKey();
+    const proofByOther = await other.sign({ sub: 'eve' }, ENROLL_AUDIENCE);
+    const r = await fetch(`${t.url}/enroll`, { method: 'POST', body: JSON.stringify({ jwk: mallory.jwk, user: 'eve', teams: [], proof: proofByOther }) });
+    assert.equal(r.status, 401);
+    const withPrivate = { ...(await exportJWK(other.privateKey)) };
+    const p = await fetch(`${t.url}/enroll`, { method: 'POST', body: JSON.stringify({ jwk: withPrivate, user: 'eve', proof: proofByOther }) });
+    assert.equal(p.status, 400);
+    assert.match(((await p.json()) as { error: { message: string } }).error.message, /private key/);
+  });
+
+  it('revokes by key, token id and identity at once, and audits every enrollment, approval and revocation', async () => {
+    const jtiToken = await mallory.sign({ jti: 'leaked-1' });
+    assert.equal((await post(jtiToken)).status, 200);
+    assert.equal((await admin('/admin/revocations', { kind: 'jti', value: 'leaked-1', reason: 'pasted in chat' })).status, 201);
+    await refused(post(jtiToken), 401, /revoked/);
+    assert.equal((await post(await mallory.sign({ jti: 'fresh' }))).status, 200, 'other tokens of the key still work');
+
+    const ci = await service.sign({ iss: SERVICE, sub: 'ci-nightly', team: 'platform' });
+    assert.equal((await post(ci)).status, 200);
+    assert.equal((await admin('/admin/revocations', { kind: 'subject', value: `${SERVICE} ci-nightly` })).status, 201);
+    await refused(post(ci), 401, /revoked/);
+
+    const cached = await mallory.sign();
+    assert.equal((await post(cached)).status, 200);
+    assert.equal((await admin(`/admin/keys/${mallory.kid}/revoke`, { reason: 'laptop lost' })).status, 200);
+    await refused(post(cached), 401, /revoked/);
+    await refused(post(await mallory.sign()), 401, /unknown kid/);
+
+    const rows = await t.gateway.store.query<{ body: string }>(`SELECT body FROM audit_log ORDER BY seq`);
+    const events = rows.map((r) => JSON.parse(r.body) as { event?: string; by?: string; kind?: string }).filter((e) => e.event);
+    assert.deepEqual(
+      events.map((e) => `${e.event}${e.kind ? `:${e.kind}` : ''}`),
+      ['key.enroll', 'key.approve', 'revoke:jti', 'revoke:subject', 'key.revoke'],
+    );
+    assert.equal(events[1]!.by, `${TEST_ISSUER} root`);
+  });
+});
+
+describe('admins are identities', () => {
+  it('refuses a bare user name in auth.admins', async () => {
+    await assert.rejects(startTestGateway({ auth: { admins: ['root' as never] } }), /name an identity/);
+  });
+});
