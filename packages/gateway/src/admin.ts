@@ -1,4 +1,4 @@
-// The admin and enrollment API: usage report, enrolled keys, revocations; each change an audit record.
+// The admin and enrollment API: usage report, enrolled keys, revocations (each change an audit record), onboarding discovery.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importJWK, jwtVerify } from 'jose';
 import { ApiError, anthropicErrorBody } from '@claude-key/api-formats';
@@ -102,7 +102,22 @@ export function createAdmin(deps: AdminDeps) {
     return { kid: key.kid, status: key.status, user: key.user, teams: key.teams, issuer: issuer.issuer, audience: issuer.audience };
   };
 
+  /**
+   * What a developer's machine needs to onboard, public by nature: where to enroll a key and for which
+   * issuer and audience, and which OpenID Provider (and client id) to log in with. No keys, users or teams.
+   */
+  const discovery = () => ({
+    enrollment: config.auth.issuers
+      .filter((i) => i.trust === 'enrolled')
+      .map((i) => ({ issuer: i.issuer, audience: i.audience, endpoint: '/enroll', algorithms: i.algorithms, maxLifetimeSeconds: i.maxLifetimeSeconds })),
+    openid: config.auth.issuers
+      .filter((i) => i.trust === 'openid' && (i.discovery || i.jwksUrl))
+      .map((i) => ({ issuer: i.issuer, audience: i.audience, ...(i.clientId ? { clientId: i.clientId } : {}) })),
+    formats: { anthropic: '/', bedrock: config.formats.bedrockPrefix, vertex: config.formats.vertexPrefix },
+  });
+
   const routes: { method: string; path: RegExp; run: (req: IncomingMessage, m: RegExpExecArray, url: URL) => Promise<[number, unknown]> }[] = [
+    { method: 'GET', path: /^\/\.well-known\/claude-key$/, run: async () => [200, discovery()] },
     { method: 'POST', path: /^\/enroll$/, run: async (req) => [202, await enroll(req)] },
     {
       method: 'GET',
@@ -162,7 +177,7 @@ export function createAdmin(deps: AdminDeps) {
   ];
 
   return (req: IncomingMessage, res: ServerResponse, pathname: string, url: string): boolean => {
-    if (pathname !== '/enroll' && !pathname.startsWith('/admin/')) return false;
+    if (pathname !== '/enroll' && pathname !== '/.well-known/claude-key' && !pathname.startsWith('/admin/')) return false;
     for (const route of routes) {
       const m = route.path.exec(pathname);
       if (!m || route.method !== req.method) continue;

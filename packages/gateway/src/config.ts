@@ -31,6 +31,7 @@ const issuerSchema = z
       .describe(
         'openid: an OpenID Provider, its claims authoritative; enrolled: per-user keys from the gateway registry, a token is its key\'s user; service: a shared key pinned to `subjects` and `teams`.',
       ),
+    clientId: z.string().min(1).optional().describe('openid issuers: the public client id developers log in with (`claude-key oidc --client-id`), published at /.well-known/claude-key.'),
     subjects: z.array(z.string().min(1)).optional().describe('service issuers: subject globs the issuer may assert.'),
     teams: z.array(z.string().min(1)).optional().describe('service issuers: teams the issuer may assert.'),
     maxLifetimeSeconds: z

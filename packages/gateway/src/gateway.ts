@@ -13,7 +13,6 @@ import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import {
   ApiError,
-  anthropicErrorBody,
   canonicalModelKey,
   formatOfPath,
   inferenceProfilesBody,
@@ -35,7 +34,6 @@ import { allowedModels, globMatch, scopesFor } from './policy.js';
 import { readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
 import { RemoteStore } from './store/remote-store.js';
-import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
 import { costUsd, emptyUsage, totalTokens } from './usage/usage.js';

@@ -153,6 +153,23 @@ describe('trust sources: no caller can be someone else', () => {
   });
 });
 
+describe('onboarding discovery', () => {
+  it('publishes the enrolled issuer, its audience and where to enroll at /.well-known/claude-key, without a credential', async () => {
+    const t = await startTestGateway({
+      auth: { issuers: [{ issuer: ENROLLED, audience: TEST_AUDIENCE, trust: 'enrolled' }, { issuer: 'https://login.example.com', audience: 'gw', jwksUrl: 'https://login.example.com/certs', clientId: 'claude-code' }] },
+    });
+    try {
+      const r = await fetch(`${t.url}/.well-known/claude-key`);
+      assert.equal(r.status, 200);
+      const doc = (await r.json()) as { enrollment: { issuer: string; audience: string; endpoint: string }[]; openid: { issuer: string; clientId?: string }[] };
+      assert.deepEqual(doc.enrollment.map((e) => [e.issuer, e.audience, e.endpoint]), [[ENROLLED, TEST_AUDIENCE, '/enroll']]);
+      assert.deepEqual(doc.openid, [{ issuer: 'https://login.example.com', audience: 'gw', clientId: 'claude-code' }]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('admins are identities', () => {
   it('refuses a bare user name in auth.admins', async () => {
     await assert.rejects(startTestGateway({ auth: { admins: ['root' as never] } }), /name an identity/);
