@@ -153,6 +153,51 @@ describe('trust sources: no caller can be someone else', () => {
   });
 });
 
+describe('enrolled keys expire, and a missed notification is caught by the poll', () => {
+  it('refuses an approved key after its lifetime and applies a revocation written behind its back within the poll period', async () => {
+    let clock = Date.now();
+    const t = await startTestGateway(
+      { auth: { issuers: [{ issuer: ENROLLED, audience: TEST_AUDIENCE, trust: 'enrolled' }], enrollment: { keyLifetimeDays: 1, maxPending: 10 }, trustPollMs: 200 } },
+      { now: () => clock },
+    );
+    try {
+      const key = await userKey();
+      const db = { kind: 'pglite' as const, rows: <T>(sql: string, params?: unknown[]) => t.gateway.store.query<T>(sql, params), applyTrustChange: t.gateway.store.applyTrustChange.bind(t.gateway.store) };
+      const { enrollKey, decideKey } = await import('./auth/trust.js');
+      await enrollKey(db, { by: 'test', now: clock }, { jwk: key.jwk, user: 'ada', teams: ['eng'], lifetimeDays: 1, maxPending: 10 });
+      await decideKey(db, { by: 'test', now: clock }, key.kid, 'approve', { lifetimeDays: 1 });
+      await t.gateway.trust.reload();
+      const send = async (token: string) => {
+        const r = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(messagesBody()) });
+        await r.arrayBuffer();
+        return r.status;
+      };
+      // Signed with the real clock; the gateway's clock moves below.
+      assert.equal(await send(await key.sign()), 200);
+
+      // A revocation row written straight into the store: no reload is triggered, only the poll finds it.
+      await t.gateway.store.query(`INSERT INTO revocations (kind, value, revoked_by, created_at) VALUES ('jti', 'behind-its-back', 'test', now())`);
+      const token = await key.sign({ jti: 'behind-its-back' });
+      const started = performance.now();
+      let status = await send(token);
+      while (status === 200 && performance.now() - started < 3_000) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = await send(token);
+      }
+      assert.equal(status, 401);
+      assert.ok(performance.now() - started < 1_500, 'within a few poll periods');
+
+      clock += 86_400_000 + 1_000; // past the key's one-day lifetime
+      const nowSec = Math.floor(clock / 1000);
+      const late = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${await key.sign({ iat: nowSec, exp: nowSec + 300 })}` }, body: JSON.stringify(messagesBody()) });
+      assert.equal(late.status, 401);
+      assert.match(((await late.json()) as { error: { message: string } }).error.message, /unknown kid/, 'refused for the key, not for the token');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('onboarding discovery', () => {
   it('publishes the enrolled issuer, its audience and where to enroll at /.well-known/claude-key, without a credential', async () => {
     const t = await startTestGateway({
