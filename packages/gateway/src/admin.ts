@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importJWK, jwtVerify } from 'jose';
 import { ApiError, anthropicErrorBody } from '@claude-key/api-formats';
 import type { Authenticator } from './auth/authenticate.js';
+import { UNASSIGNED_TEAM } from './auth/claims.js';
 import type { Principal } from './auth/principal.js';
 import { decideKey, enrollKey, listKeys, listRevocations, publicJwk, revoke, type RevocationKind, type TrustDb } from './auth/trust.js';
 import type { GatewayConfig } from './config.js';
@@ -74,9 +75,12 @@ export function createAdmin(deps: AdminDeps) {
   const enroll = async (req: IncomingMessage) => {
     const issuer = config.auth.issuers.find((i) => i.trust === 'enrolled');
     if (!issuer) throw notFound('This gateway has no enrolled-key issuer.');
+    // A login token (Authorization: Bearer) can prove who is enrolling; checked before the body is read.
+    const login = hasCredential(req) ? await deps.authenticate(req) : undefined;
     const body = await jsonBody(req);
-    const user = body.user;
-    if (typeof user !== 'string' || !user) throw invalidRequest('user is required.');
+    const named = typeof body.user === 'string' && body.user ? body.user : undefined;
+    const user = named ?? login?.user;
+    if (!user) throw invalidRequest('user is required.');
     const teams = stringList(body.teams, 'teams') ?? [];
     const { jwk, alg } = publicJwk(body.jwk);
     if (typeof body.proof !== 'string') throw invalidRequest('proof (a JWT signed by the key) is required.');
@@ -84,7 +88,7 @@ export function createAdmin(deps: AdminDeps) {
       await jwtVerify(body.proof, await importJWK(jwk, alg), {
         algorithms: [alg],
         audience: ENROLL_AUDIENCE,
-        subject: user,
+        ...(named ? { subject: named } : {}),
         maxTokenAge: 300,
         clockTolerance: config.auth.clockSkewSeconds,
         currentDate: new Date(now()),
@@ -92,13 +96,11 @@ export function createAdmin(deps: AdminDeps) {
     } catch {
       throw authenticationError('The enrollment proof is not a fresh token signed by this key for this user.');
     }
-    const key = await enrollKey(trust, { by: 'enrollment', now: now() }, {
-      jwk,
-      user,
-      teams,
-      lifetimeDays: config.auth.enrollment.keyLifetimeDays,
-      maxPending: config.auth.enrollment.maxPending,
-    });
+    const proven = login ? await provenBy(login, user, teams) : undefined;
+    const actor = { by: proven ? identityName(login!) : 'enrollment', now: now() };
+    const lifetimeDays = config.auth.enrollment.keyLifetimeDays;
+    let key = await enrollKey(trust, actor, { jwk, user, teams: proven?.teams ?? teams, lifetimeDays, maxPending: config.auth.enrollment.maxPending });
+    if (proven) key = await decideKey(trust, actor, key.kid, 'approve', { lifetimeDays });
     return { kid: key.kid, status: key.status, user: key.user, teams: key.teams, issuer: issuer.issuer, audience: issuer.audience };
   };
 
@@ -115,6 +117,24 @@ export function createAdmin(deps: AdminDeps) {
       .map((i) => ({ issuer: i.issuer, audience: i.audience, ...(i.clientId ? { clientId: i.clientId } : {}) })),
     formats: { anthropic: '/', bedrock: config.formats.bedrockPrefix, vertex: config.formats.vertexPrefix },
   });
+
+  const hasCredential = (req: IncomingMessage) => config.auth.headers.some((h) => req.headers[h] !== undefined);
+
+  /**
+   * An enrollment proven by a login at an OpenID Provider that may approve enrollments: the key is
+   * approved at once, for the user that provider asserts and only teams it asserts too.
+   */
+  const provenBy = async (login: Principal, user: string, requested: string[]) => {
+    const source = config.auth.issuers.find((i) => i.issuer === login.source);
+    if (!source?.approveEnrollment) return undefined;
+    if (login.user !== user) throw permissionError(`The login is ${login.user}; it cannot enroll a key for "${user}".`);
+    const known = new Set(Object.keys(config.policies.teams));
+    const asserted = new Set([login.team, ...(login.groups ?? []).filter((g) => known.has(g))].filter((t) => t !== UNASSIGNED_TEAM));
+    const teams = requested.length ? requested : [...asserted];
+    const refused = teams.filter((t) => !asserted.has(t));
+    if (refused.length) throw permissionError(`The login does not assert team(s) ${refused.join(', ')}.`);
+    return { teams };
+  };
 
   const routes: { method: string; path: RegExp; run: (req: IncomingMessage, m: RegExpExecArray, url: URL) => Promise<[number, unknown]> }[] = [
     { method: 'GET', path: /^\/\.well-known\/claude-key$/, run: async () => [200, discovery()] },

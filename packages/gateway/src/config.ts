@@ -32,6 +32,10 @@ const issuerSchema = z
         'openid: an OpenID Provider, its claims authoritative; enrolled: per-user keys from the gateway registry, a token is its key\'s user; service: a shared key pinned to `subjects` and `teams`.',
       ),
     clientId: z.string().min(1).optional().describe('openid issuers: the public client id developers log in with (`claude-key oidc --client-id`), published at /.well-known/claude-key.'),
+    approveEnrollment: z
+      .boolean()
+      .default(false)
+      .describe('openid issuers: an enrollment carrying a valid token of this issuer is approved at once, for that token\'s user and teams.'),
     subjects: z.array(z.string().min(1)).optional().describe('service issuers: subject globs the issuer may assert.'),
     teams: z.array(z.string().min(1)).optional().describe('service issuers: teams the issuer may assert.'),
     maxLifetimeSeconds: z
@@ -51,6 +55,7 @@ const issuerSchema = z
     if (i.trust === 'service' && (!i.subjects?.length || !i.teams?.length)) {
       ctx.addIssue({ code: 'custom', message: 'a service issuer must list the subjects and teams it may assert' });
     }
+    if (i.approveEnrollment && i.trust !== 'openid') ctx.addIssue({ code: 'custom', message: 'only an OpenID Provider can prove who enrolls a key' });
     if (i.trust !== 'service' && (i.subjects || i.teams)) {
       ctx.addIssue({ code: 'custom', message: 'subjects and teams pin service issuers only' });
     }

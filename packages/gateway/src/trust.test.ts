@@ -33,7 +33,7 @@ describe('trust sources: no caller can be someone else', () => {
     t = await startTestGateway({
       auth: {
         issuers: [
-          issuerConfig(oidc),
+          { ...issuerConfig(oidc), approveEnrollment: true },
           { issuer: ENROLLED, audience: TEST_AUDIENCE, trust: 'enrolled' },
           { issuer: SERVICE, audience: TEST_AUDIENCE, trust: 'service', jwksFile: service.jwksFile, subjects: ['ci-*'], teams: ['platform'] },
         ],
@@ -114,6 +114,28 @@ describe('trust sources: no caller can be someone else', () => {
     await refused(admin('/admin/keys', undefined, fake), 403, /not a gateway admin/);
   });
 
+  it('approves at once an enrollment proven by a login at an OpenID Provider that may approve, within the teams it asserts', async () => {
+    const dana = await userKey();
+    const login = await t.issuer.sign({ sub: 'dana', team: 'eng', groups: ['research', 'not-a-team'] });
+    const send = async (key: Awaited<ReturnType<typeof userKey>>, body: Record<string, unknown>, token = login) =>
+      fetch(`${t.url}/enroll`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jwk: key.jwk, proof: await key.sign(body.user ? { sub: body.user } : {}, ENROLL_AUDIENCE), ...body }),
+      });
+    const r = await send(dana, {});
+    assert.equal(r.status, 202);
+    assert.deepEqual(await r.json(), { kid: dana.kid, status: 'active', user: 'dana', teams: ['eng', 'research'], issuer: ENROLLED, audience: TEST_AUDIENCE });
+    assert.equal((await post(await dana.sign({ sub: 'dana', team: 'research' }))).status, 200, 'usable at once');
+
+    const other = await userKey();
+    const asRoot = await send(other, { user: 'root' });
+    assert.equal(asRoot.status, 403, 'a login enrolls keys for itself only');
+    const platform = await send(other, { teams: ['platform'] });
+    assert.equal(platform.status, 403, 'and only for teams the login asserts');
+    await refused(post(await other.sign()), 401, /unknown kid/);
+  });
+
   it('refuses an enrollment without proof of holding the key, and a key with its private half', async () => {
     const other = await userKey();
     const proofByOther = await other.sign({ sub: 'eve' }, ENROLL_AUDIENCE);
@@ -147,9 +169,10 @@ describe('trust sources: no caller can be someone else', () => {
     const events = rows.map((r) => JSON.parse(r.body) as { event?: string; by?: string; kind?: string }).filter((e) => e.event);
     assert.deepEqual(
       events.map((e) => `${e.event}${e.kind ? `:${e.kind}` : ''}`),
-      ['key.enroll', 'key.approve', 'revoke:jti', 'revoke:subject', 'key.revoke'],
+      ['key.enroll', 'key.approve', 'key.enroll', 'key.approve', 'revoke:jti', 'revoke:subject', 'key.revoke'],
     );
     assert.equal(events[1]!.by, `${TEST_ISSUER} root`);
+    assert.equal(events[3]!.by, `${TEST_ISSUER} dana`, 'the login that proved the enrollment');
   });
 });
 
@@ -172,12 +195,13 @@ describe('enrolled keys expire, and a missed notification is caught by the poll'
         await r.arrayBuffer();
         return r.status;
       };
-      // Signed with the real clock; the gateway's clock moves below.
-      assert.equal(await send(await key.sign()), 200);
+      // Tokens on the gateway's clock, which moves below (a loaded machine can be slow enough to matter).
+      const at = (claims: JWTPayload = {}) => key.sign({ iat: Math.floor(clock / 1000), exp: Math.floor(clock / 1000) + 300, ...claims });
+      assert.equal(await send(await at()), 200);
 
       // A revocation row written straight into the store: no reload is triggered, only the poll finds it.
       await t.gateway.store.query(`INSERT INTO revocations (kind, value, revoked_by, created_at) VALUES ('jti', 'behind-its-back', 'test', now())`);
-      const token = await key.sign({ jti: 'behind-its-back' });
+      const token = await at({ jti: 'behind-its-back' });
       const started = performance.now();
       let status = await send(token);
       while (status === 200 && performance.now() - started < 3_000) {
@@ -188,8 +212,7 @@ describe('enrolled keys expire, and a missed notification is caught by the poll'
       assert.ok(performance.now() - started < 1_500, 'within a few poll periods');
 
       clock += 86_400_000 + 1_000; // past the key's one-day lifetime
-      const nowSec = Math.floor(clock / 1000);
-      const late = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${await key.sign({ iat: nowSec, exp: nowSec + 300 })}` }, body: JSON.stringify(messagesBody()) });
+      const late = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${await at()}` }, body: JSON.stringify(messagesBody()) });
       assert.equal(late.status, 401);
       assert.match(((await late.json()) as { error: { message: string } }).error.message, /unknown kid/, 'refused for the key, not for the token');
     } finally {
