@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { createTestContext } from '@claude-key/core/testing';
 import { createGateway, parseConfig, type Gateway } from '@claude-key/gateway';
 import provider, { jwtCommands } from './index.js';
-import { runCommand, tempDir } from './test-support/fixtures.js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { recordingIO, runCommand, tempDir } from './test-support/fixtures.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const commands = jwtCommands();
@@ -118,5 +119,39 @@ describe('jwt tokens at the reference gateway', () => {
     const asRoot = await fetch(`${url}/admin/keys`, { headers: { authorization: `Bearer ${await mintNow({ sub: 'root' })}` } });
     assert.equal(asRoot.status, 401);
     assert.equal(gateway.upstreams.mock!.count, forwarded, 'no refused request reached the upstream');
+  });
+
+  it('enroll --login profile:sso: a login at an OpenID Provider the gateway trusts for enrollment makes the key active at once', async () => {
+    const dir = await tempDir();
+    await runCommand(commands.keygen, { keysDir: dir });
+    const idp = await generateKeyPair('ES256');
+    const idpJwks = join(dir, 'idp-jwks.json');
+    await writeFile(idpJwks, JSON.stringify({ keys: [{ ...(await exportJWK(idp.publicKey)), kid: 'idp', alg: 'ES256' }] }));
+    const config = parseConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      store: { path: 'memory://', flushIntervalMs: 20 },
+      log: { level: 'error' },
+      auth: {
+        issuers: [
+          { issuer: 'claude-key', audience: 'claude-gateway', trust: 'enrolled' },
+          { issuer: 'https://sso.example', audience: 'claude-gateway', jwksFile: idpJwks, claims: { user: 'email', team: 'groups' }, approveEnrollment: true },
+        ],
+      },
+      policies: { teams: { platform: {}, research: {} } },
+    });
+    const gateway = await createGateway(config);
+    gateways.push(gateway);
+    const url = await gateway.listen(0, '127.0.0.1');
+    const now = Math.floor(Date.now() / 1000);
+    const login = await new SignJWT({ email: 'ada@example.com', groups: ['platform', 'staff'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp' }).setIssuer('https://sso.example').setAudience('claude-gateway').setIssuedAt(now).setExpirationTime(now + 300)
+      .sign(idp.privateKey);
+
+    const io = recordingIO(createTestContext({ now: Date.now(), secrets: { 'profile:sso': login } }));
+    await runCommand(commands.enroll, { gateway: url, keysDir: dir, login: 'profile:sso' }, io);
+    assert.match(io.err.join(''), /enrolled for ada@example\.com and active/);
+    const ctx = createTestContext({ now: Date.now(), ttlMs: 5 * 60_000 });
+    const token = (await provider.fetch(provider.options.parse({ keysDir: dir, aud: 'claude-gateway', sub: 'ada@example.com', team: 'platform' }), ctx)).token;
+    assert.equal((await ask(url, token)).status, 200);
   });
 });
