@@ -18,6 +18,7 @@ const enrollOptions = z.object({
   user: z.string().min(1).optional().describe('Your user id at the gateway (default: the OS user name; with --login, the login\'s user)'),
   login: zSecretRef('A login token proving who you are, e.g. profile:sso (a claude-key oidc profile): a gateway that trusts its issuer for enrollment approves at once').optional(),
   team: z.array(z.string().min(1)).default([]).describe('A team you ask to use (repeatable); the admin decides'),
+  json: z.boolean().default(false).describe('Print the gateway\'s answer as JSON (kid, status, user, teams, issuer, audience)'),
   key: mintOptions.shape.key,
   kid: mintOptions.shape.kid,
   alg: mintOptions.shape.alg,
@@ -63,7 +64,7 @@ export const enrollCommand = defineCommand({
       const message = `the gateway refused the enrollment: ${body.error?.message ?? `HTTP ${res.status}`}`;
       throw res.status === 401 || res.status === 403 ? new AuthError(message) : res.status >= 500 ? new UnreachableError(message) : new UsageError(message);
     }
-    io.stdout(`${body.kid}\n`);
+    io.stdout(options.json ? `${JSON.stringify(body)}\n` : `${body.kid}\n`);
     if (body.status === 'active') io.stderr(`Key ${body.kid} is enrolled for ${body.user} and active.\n`);
     else io.stderr(`Enrollment of key ${body.kid} for ${body.user ?? user} is ${body.status}; ask a gateway admin to run:\n  claude-key-gateway keys approve ${body.kid}\n`);
   },
