@@ -8,7 +8,7 @@ import type { Principal } from './auth/principal.js';
 import { decideKey, enrollKey, listKeys, listRevocations, publicJwk, revoke, type RevocationKind, type TrustDb } from './auth/trust.js';
 import type { GatewayConfig } from './config.js';
 import { authenticationError, GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
-import { readBody } from './receive.js';
+import { closeAfterAnswer, readBody } from './receive.js';
 import type { ReportKey } from './store/store.js';
 
 /** The `aud` of the proof-of-possession token `claude-key jwt enroll` signs with the key it enrolls. */
@@ -56,8 +56,7 @@ export function createAdmin(deps: AdminDeps) {
   };
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
     const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...e.headers };
-    if (!req.complete) headers.connection = 'close';
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...e.headers, ...closeAfterAnswer(req, res) };
     res.writeHead(e.status, headers).end(anthropicErrorBody(new ApiError(e.status, e.type, e.message)));
   };
 

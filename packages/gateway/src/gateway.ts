@@ -31,7 +31,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { runStages, stage, type Stage } from './pipeline.js';
 import { createRouter } from './routing.js';
 import { allowedModels, globMatch, scopesFor } from './policy.js';
-import { readBody } from './receive.js';
+import { closeAfterAnswer, readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
 import { RemoteStore } from './store/remote-store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
@@ -209,7 +209,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (ctx.res.headersSent) return void ctx.res.destroy();
     const extra: Record<string, string> = { 'x-claude-key-request-id': ctx.id, ...(err instanceof GatewayError ? err.headers : {}) };
     // A refusal before the body was read (401, 413): the rest is not read, so the connection cannot be reused.
-    if (!ctx.req.complete) extra.connection = 'close';
+    Object.assign(extra, closeAfterAnswer(ctx.req, ctx.res));
     writeError(ctx.res, ctx.format, error, extra);
   };
 

@@ -56,6 +56,42 @@ describe('nothing for free before authentication', () => {
     assert.equal(t.mock.count, before);
   });
 
+  it('after an early 401, keeps reading and dropping the body for a while (lingering close), then cuts the connection', async () => {
+    // A reset while the client is still sending can destroy the 401 before the client reads it
+    // (then Claude Code sees a network error and never re-runs its helper).
+    const { port } = new URL(t.url);
+    const outcome = await new Promise<{ status: number; sentAfter401: number; cutAfterMs: number }>((resolve, reject) => {
+      // Half-open allowed: like a client busy uploading, it keeps sending after the server's FIN.
+      const socket = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true }, () =>
+        socket.write(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`),
+      );
+      let text = '';
+      let status = 0;
+      let sentAfter401 = 0;
+      let answeredAt = 0;
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const done = () => {
+        socket.destroy();
+        resolve({ status, sentAfter401, cutAfterMs: performance.now() - answeredAt });
+      };
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (status || !/^HTTP\/1\.1 (\d{3})/.test(text)) return;
+        status = Number(text.slice(9, 12));
+        answeredAt = performance.now();
+        const pump = setInterval(() => {
+          if (socket.destroyed) return clearInterval(pump);
+          if (performance.now() - answeredAt > 8_000) return clearInterval(pump), reject(new Error('never cut'));
+          socket.write(chunk, (err) => (err ? (clearInterval(pump), done()) : (sentAfter401 += chunk.length)));
+        }, 20);
+      });
+      socket.on('error', done);
+    });
+    assert.equal(outcome.status, 401);
+    assert.ok(outcome.sentAfter401 > 1024 * 1024, `only ${outcome.sentAfter401} bytes were taken after the 401`);
+    assert.ok(outcome.cutAfterMs > 1_000 && outcome.cutAfterMs < 6_000, `cut ${outcome.cutAfterMs} ms after the answer`);
+  });
+
   it('refuses a bad token before the body in the Bedrock shape too', async () => {
     const { text } = await raw(
       t.url,
