@@ -314,15 +314,15 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 
+  // A head too large for the parser spans several reads, and the error carries only the last one:
+  // the request target of each connection's first read is kept to know whose shape to answer in.
+  const firstTarget = new WeakMap<object, string>();
+  const requestTarget = (bytes: Buffer | undefined) => (bytes ? /^[A-Z]+ (\S+) /.exec(bytes.subarray(0, 2048).toString('latin1'))?.[1] : undefined);
   /**
    * Node's HTTP parser refuses some requests before any handler runs (head over maxHeaderBytes: 431,
    * malformed: 400, headers or request too slow: 408); answered in the shape of the client the path
    * belongs to, like every other refusal.
    */
-  // A head too large for the parser spans several reads, and the error carries only the last one:
-  // the request target of each connection's first read is kept to know whose shape to answer in.
-  const firstTarget = new WeakMap<object, string>();
-  const requestTarget = (bytes: Buffer | undefined) => (bytes ? /^[A-Z]+ (\S+) /.exec(bytes.subarray(0, 2048).toString('latin1'))?.[1] : undefined);
   const onClientError = (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     const busy = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage?.headersSent;
     if (err.code === 'ECONNRESET' || !socket.writable || busy) return void socket.destroy();
