@@ -46,7 +46,10 @@ const stringList = (v: unknown, name: string): string[] | undefined => {
   return v as string[];
 };
 
-/** Returns a handler for /enroll and /admin/*, or undefined when the path is not one of them. */
+/**
+ * The admin API: `handle` answers /enroll, /.well-known/claude-key and /admin/* (false for any
+ * other path); `requireAdmin` is the one admin check, also used for /metrics.
+ */
 export function createAdmin(deps: AdminDeps) {
   const { config, trust, now } = deps;
 
@@ -195,7 +198,7 @@ export function createAdmin(deps: AdminDeps) {
     },
   ];
 
-  return (req: IncomingMessage, res: ServerResponse, pathname: string, url: string): boolean => {
+  const handle = (req: IncomingMessage, res: ServerResponse, pathname: string, url: string): boolean => {
     if (pathname !== '/enroll' && pathname !== '/.well-known/claude-key' && !pathname.startsWith('/admin/')) return false;
     for (const route of routes) {
       const m = route.path.exec(pathname);
@@ -206,4 +209,5 @@ export function createAdmin(deps: AdminDeps) {
     fail(req, res, notFound(`${req.method} ${pathname} is not served by this gateway.`));
     return true;
   };
+  return { handle, requireAdmin };
 }

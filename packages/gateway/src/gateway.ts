@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { createAdmin, identityName } from './admin.js';
+import { createAdmin } from './admin.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TrustRegistry, type TrustDb } from './auth/trust.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
@@ -259,18 +259,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     res.end(JSON.stringify(value));
   };
 
-  const requireAdmin = async (req: IncomingMessage) => {
-    const principal = await authenticator.authenticate(req.headersDistinct);
-    if (!authenticator.isAdmin(principal)) throw permissionError(`${identityName(principal)} is not a gateway admin.`);
-    return principal;
-  };
-
   const serveMetrics = (res: ServerResponse) => {
     metrics.pending.set(recorder.pending);
     void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
   };
 
-  const handleAdmin = createAdmin({
+  const admin = createAdmin({
     config,
     authenticator,
     trust: trustDb,
@@ -308,9 +302,9 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     }
     // Metrics name users, teams and upstreams: on their own listener when one is configured, else for admins only.
     if (pathname === '/metrics' && method === 'GET' && config.metrics.port === undefined) {
-      return void requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
+      return void admin.requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
     }
-    if (handleAdmin(req, res, pathname, url)) return;
+    if (admin.handle(req, res, pathname, url)) return;
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 
