@@ -48,7 +48,7 @@ const freePort = () =>
   });
 
 async function waitUp(url) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) { // up to 60 s: the embedded store starts slowly on a loaded machine
     try {
       await fetch(url); // any HTTP answer means the server is listening
       return;

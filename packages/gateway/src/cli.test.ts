@@ -4,8 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import { enrollKey } from './auth/trust.js';
 import { main } from './cli.js';
 import { parseSince } from './gateway.js';
+import { Store } from './store/store.js';
 
 async function run(args: string[]) {
   let stdout = '';
@@ -48,5 +51,32 @@ describe('claude-key-gateway CLI', () => {
     const r = await run(['serve', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Examples:\n\s+claude-key-gateway serve --config gateway.yaml/);
+  });
+
+  it('keys list, approve and revoke an enrollment in the store, each an audit record; revoke refuses an unknown kind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-cli-keys-'));
+    const config = join(dir, 'gw.yaml');
+    writeFileSync(config, `store: { path: ${join(dir, 'data')} }\nauth: { issuers: [ { issuer: claude-key, audience: gw, trust: enrolled } ] }\n`);
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const store = await Store.open({ path: join(dir, 'data') });
+    const db = { kind: store.kind, rows: async <T>(sql: string, p?: unknown[]) => (await store.db.query<T>(sql, p)).rows, applyTrustChange: store.applyTrustChange.bind(store) };
+    const pending = await enrollKey(db, { by: 'enrollment', now: Date.now() }, { jwk: await exportJWK(publicKey), user: 'ada', teams: ['eng', 'ml'], lifetimeDays: 90, maxPending: 10 });
+    await store.close();
+
+    const listed = JSON.parse((await run(['keys', 'list', '--status', 'pending', '--json', '--config', config])).stdout) as { keys: { kid: string }[] };
+    assert.deepEqual(listed.keys.map((k) => k.kid), [pending.kid]);
+    const approved = await run(['keys', 'approve', pending.kid, '--teams', 'eng', '--config', config]);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`approved ${pending.kid} for ada \\(teams eng\\)`));
+    assert.equal((await run(['keys', 'approve', pending.kid, '--config', config])).code, 2, 'only a pending key can be approved');
+    assert.equal((await run(['keys', 'revoke', 'no-such-kid', '--config', config])).code, 6);
+    assert.equal((await run(['keys', 'revoke', pending.kid, '--reason', 'lost laptop', '--config', config])).code, 0);
+    assert.match((await run(['keys', 'list', '--config', config])).stdout, new RegExp(`${pending.kid}  revoked`));
+    assert.equal((await run(['revoke', 'token', 'x', '--config', config])).code, 2);
+    assert.equal((await run(['revoke', 'subject', 'ada', '--config', config])).code, 2, 'an identity needs its source');
+
+    const audit = (await run(['audit', 'export', '--config', config])).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { record: { event: string } }).record.event);
+    assert.deepEqual(audit, ['key.enroll', 'key.approve', 'key.revoke']);
+    assert.equal((await run(['audit', 'verify', '--config', config])).code, 0);
   });
 });

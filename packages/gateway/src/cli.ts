@@ -1,6 +1,8 @@
-// The claude-key-gateway command line: serve, usage, audit verify/export, mock.
+// The claude-key-gateway command line: serve, usage, audit verify/export, keys, revoke, mock.
 import { Command, Option } from 'commander';
-import { isClaudeKeyError, UnreachableError, UsageError } from '@claude-key/core';
+import { userInfo } from 'node:os';
+import { isClaudeKeyError, NotFoundError, UnreachableError, UsageError } from '@claude-key/core';
+import { decideKey, listKeys, revoke, REVOCATION_KINDS, subjectKey, type EnrolledKey, type RevocationKind, type TrustDb } from './auth/trust.js';
 import { loadVerifyKey, verifyCheckpoints } from './audit/checkpoints.js';
 import { exportAudit, verifyAuditEntries } from './audit/export.js';
 import { loadConfig } from './config.js';
@@ -30,6 +32,23 @@ async function withStore<T>(configFile: string | undefined, env: NodeJS.ProcessE
     await store.close();
   }
 }
+
+/** The store as the trust registry's changes need it; changes notify running gateways (PostgreSQL). */
+function withTrust<T>(configFile: string | undefined, env: NodeJS.ProcessEnv, fn: (db: TrustDb) => Promise<T>): Promise<T> {
+  return withStore(configFile, env, (store) =>
+    fn({
+      kind: store.kind,
+      rows: async (sql, params) => (await store.db.query(sql, params)).rows as never,
+      applyTrustChange: (statements, audit, notify) => store.applyTrustChange(statements, audit, notify),
+    }).catch((err) => {
+      // The registry refuses in the gateway's HTTP terms; on the command line that is a usage or not-found error.
+      if (err instanceof GatewayError) throw err.status === 404 ? new NotFoundError(err.message) : new UsageError(err.message);
+      throw err;
+    }),
+  );
+}
+
+const cliActor = () => ({ by: `cli:${userInfo().username}`, now: Date.now() });
 
 function port(value: string): number {
   const n = Number(value);
@@ -116,6 +135,63 @@ export function buildCli(io: CliIO = defaultIO): Command {
     .addHelpText('after', '\nExample:\n  claude-key-gateway audit export -c gateway.yaml > audit.jsonl\n')
     .action(async (opts: { config?: string }) => {
       await withStore(opts.config, io.env, (store) => exportAudit(store, io.stdout));
+    });
+
+  const keys = program.command('keys').description('Enrolled per-user keys (`claude-key jwt enroll`): list, approve, revoke.');
+  keys
+    .command('list')
+    .description('List enrolled keys (default: every state).')
+    .addOption(configOption())
+    .addOption(new Option('--status <status>', 'only keys in this state').choices(['pending', 'active', 'revoked']))
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  claude-key-gateway keys list --status pending -c gateway.yaml\n')
+    .action(async (opts: { config?: string; status?: EnrolledKey['status']; json?: boolean }) => {
+      const list = await withTrust(opts.config, io.env, (db) => listKeys(db, opts.status));
+      if (opts.json) return io.stdout(`${JSON.stringify({ keys: list })}\n`);
+      for (const k of list) io.stdout(`${k.kid}  ${k.status.padEnd(7)}  ${k.user}  teams=${k.teams.join(',') || '-'}  expires=${k.expiresAt}\n`);
+      if (!list.length) io.stdout('no enrolled keys\n');
+    });
+  keys
+    .command('approve <kid>')
+    .description('Approve a pending key: from now on a token it signs is this user, in these teams only.')
+    .addOption(configOption())
+    .option('--user <user>', 'bind the key to this user (default: the one requested)')
+    .option('--teams <list>', 'comma-separated teams the user may use (default: those requested)')
+    .addHelpText('after', '\nExample:\n  claude-key-gateway keys approve 3q2-Xh... --teams platform,research -c gateway.yaml\n')
+    .action(async (kid: string, opts: { config?: string; user?: string; teams?: string }) => {
+      const config = loadConfig(opts.config, io.env);
+      const key = await withTrust(opts.config, io.env, (db) =>
+        decideKey(db, cliActor(), kid, 'approve', { lifetimeDays: config.auth.enrollment.keyLifetimeDays, user: opts.user, teams: opts.teams?.split(',').filter(Boolean) }),
+      );
+      io.stdout(`approved ${key.kid} for ${key.user} (teams ${key.teams.join(',') || '-'}) until ${key.expiresAt}\n`);
+    });
+  keys
+    .command('revoke <kid>')
+    .description('Revoke an enrolled key: every replica refuses its tokens within a second.')
+    .addOption(configOption())
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .action(async (kid: string, opts: { config?: string; reason?: string }) => {
+      const config = loadConfig(opts.config, io.env);
+      await withTrust(opts.config, io.env, (db) => decideKey(db, cliActor(), kid, 'revoke', { lifetimeDays: config.auth.enrollment.keyLifetimeDays, reason: opts.reason }));
+      io.stdout(`revoked key ${kid}\n`);
+    });
+
+  program
+    .command('revoke <kind> <value>')
+    .description('Revoke a token id (jti), an identity (subject: "<source> <subject>"), an enrolled key or an API key id.')
+    .addOption(configOption())
+    .option('--source <issuer>', 'with kind subject: the trust source (issuer, or api-key) the subject belongs to')
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  claude-key-gateway revoke jti 4f7c1e0a -c gateway.yaml\n  claude-key-gateway revoke subject alice@example.com --source https://login.example.com/realms/eng\n  claude-key-gateway revoke api-key ci-old\n',
+    )
+    .action(async (kind: string, value: string, opts: { config?: string; source?: string; reason?: string }) => {
+      if (!REVOCATION_KINDS.includes(kind as RevocationKind)) throw new UsageError(`kind must be one of ${REVOCATION_KINDS.join(', ')}`);
+      if (kind === 'subject' && !opts.source) throw new UsageError('revoke subject needs --source: an identity is a source and a subject');
+      const stored = kind === 'subject' ? subjectKey(opts.source!, value) : value;
+      await withTrust(opts.config, io.env, (db) => revoke(db, cliActor(), kind as RevocationKind, stored, opts.reason));
+      io.stdout(`revoked ${kind} ${stored}\n`);
     });
 
   program

@@ -56,7 +56,7 @@ describe('config', () => {
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../README.md'), 'utf8');
     const yaml = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
     const cfg = parseConfig(parseYaml(yaml));
-    assert.equal(cfg.auth.issuers.length, 2);
+    assert.equal(cfg.auth.issuers.length, 3);
     assert.equal(cfg.policies.teams.platform!.monthlyUsd, 5000);
   });
 

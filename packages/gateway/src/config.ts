@@ -25,11 +25,50 @@ const issuerSchema = z
     algorithms: z.array(algorithm).min(1).default(['ES256', 'RS256', 'EdDSA', 'Ed25519']),
     claims: claimsSchema.default({ user: 'sub', team: 'team' }),
     jwksCooldownMs: z.number().int().nonnegative().default(30_000),
+    trust: z
+      .enum(['openid', 'enrolled', 'service'])
+      .default('openid')
+      .describe(
+        'openid: an OpenID Provider, its claims authoritative; enrolled: per-user keys from the gateway registry, a token is its key\'s user; service: a shared key pinned to `subjects` and `teams`.',
+      ),
+    clientId: z.string().min(1).optional().describe('openid issuers: the public client id developers log in with (`claude-key oidc --client-id`), published at /.well-known/claude-key.'),
+    approveEnrollment: z
+      .boolean()
+      .default(false)
+      .describe('openid issuers: an enrollment carrying a valid token of this issuer is approved at once, for that token\'s user and teams.'),
+    subjects: z.array(z.string().min(1)).optional().describe('service issuers: subject globs the issuer may assert.'),
+    teams: z.array(z.string().min(1)).optional().describe('service issuers: teams the issuer may assert.'),
+    maxLifetimeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(86_400)
+      .describe('Longest accepted token lifetime (exp - iat); a token without iat, or living longer, is refused.'),
   })
   .strict()
-  .refine((i) => [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length === 1, {
-    message: 'set exactly one of jwksFile, jwksUrl or discovery: true',
+  .superRefine((i, ctx) => {
+    const sources = [i.jwksFile, i.jwksUrl, i.discovery ? 'x' : undefined].filter(Boolean).length;
+    if (i.trust === 'enrolled' && sources !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'an enrolled issuer takes its keys from the gateway registry: no jwksFile, jwksUrl or discovery' });
+    }
+    if (i.trust !== 'enrolled' && sources !== 1) ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksFile, jwksUrl or discovery: true' });
+    if (i.trust === 'service' && (!i.subjects?.length || !i.teams?.length)) {
+      ctx.addIssue({ code: 'custom', message: 'a service issuer must list the subjects and teams it may assert' });
+    }
+    if (i.approveEnrollment && i.trust !== 'openid') ctx.addIssue({ code: 'custom', message: 'only an OpenID Provider can prove who enrolls a key' });
+    if (i.trust !== 'service' && (i.subjects || i.teams)) {
+      ctx.addIssue({ code: 'custom', message: 'subjects and teams pin service issuers only' });
+    }
   });
+
+const adminSchema = z.union(
+  [
+    z.object({ source: z.string().min(1).describe('An issuer (iss).'), subject: z.string().min(1).describe('The user that source asserts.') }).strict(),
+    z.object({ source: z.string().min(1), group: z.string().min(1).describe('A group in the token\'s groups claim.') }).strict(),
+    z.object({ apiKey: z.string().min(1).describe('An auth.apiKeys id.') }).strict(),
+  ],
+  { error: 'name an identity: {source, subject}, {source, group} or {apiKey}; a bare user name could be asserted by any issuer' },
+);
 
 const apiKeySchema = z
   .object({
@@ -121,7 +160,28 @@ const modelGroupSchema = z
   .strict();
 export const configSchema = z
   .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    listen: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        headersTimeoutMs: z.number().int().positive().default(15_000).describe('Time a client has to send all request headers (slowloris bound).'),
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(300_000)
+          .describe('Time a client has to send the whole request (headers and body); answers may stream for longer.'),
+        maxHeaderBytes: z.number().int().min(16_384).default(65_536).describe('Largest request head; OIDC tokens with big group claims need tens of KiB.'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, headersTimeoutMs: 15_000, requestTimeoutMs: 300_000, maxHeaderBytes: 65_536 }),
+    metrics: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).optional().describe('A listener of its own for GET /metrics; without it /metrics needs an admin credential.'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1' }),
     maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
     shutdownTimeoutMs: z
       .number()
@@ -141,10 +201,32 @@ export const configSchema = z
         issuers: z.array(issuerSchema).default([]),
         apiKeys: z.array(apiKeySchema).default([]),
         revoked: z.array(z.string()).default([]).describe('Revoked jti values and API key ids.'),
-        admins: z.array(z.string()).default([]).describe('User ids allowed to call /admin/*.'),
+        admins: z.array(adminSchema).default([]).describe('Identities allowed to call /admin/* and /metrics.'),
+        enrollment: z
+          .object({
+            keyLifetimeDays: z.number().int().positive().default(90).describe('An enrolled key expires this long after approval.'),
+            maxPending: z.number().int().positive().default(1000).describe('Enrollment requests waiting for an admin; more are refused (503).'),
+          })
+          .strict()
+          .default({ keyLifetimeDays: 90, maxPending: 1000 }),
+        trustPollMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('Backstop reload of enrolled keys and revocations; changes normally arrive at once (PostgreSQL NOTIFY).'),
       })
       .strict()
-      .default({ headers: ['authorization', 'x-api-key'], clockSkewSeconds: 30, issuers: [], apiKeys: [], revoked: [], admins: [] }),
+      .default({
+        headers: ['authorization', 'x-api-key'],
+        clockSkewSeconds: 30,
+        issuers: [],
+        apiKeys: [],
+        revoked: [],
+        admins: [],
+        enrollment: { keyLifetimeDays: 90, maxPending: 1000 },
+        trustPollMs: 5_000,
+      }),
     upstreams: z.record(z.string(), upstreamSchema).default({ mock: { type: 'mock', timeoutMs: 600_000, maxInFlight: 256 } }),
     routes: z
       .array(z.object({ model: z.string(), upstream: z.string() }).strict())
@@ -248,6 +330,7 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type Policy = z.output<typeof policySchema>;
 export type IssuerConfig = z.output<typeof issuerSchema>;
+export type AdminConfig = z.output<typeof adminSchema>;
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ModelGroupConfig = z.output<typeof modelGroupSchema>;

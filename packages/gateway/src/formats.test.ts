@@ -115,8 +115,8 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     await assert.rejects(vertexSdk(restricted).messages.create({ model: VERTEX_NAME, ...ask }), (err) => err instanceof Anthropic.PermissionDeniedError);
   });
 
-  it('GET /bedrock/inference-profiles lists the routing table for an authenticated caller', async () => {
-    const r = await fetch(`${t.url}/bedrock/inference-profiles?type=SYSTEM_DEFINED`, { headers: { authorization: `Bearer ${token}` } });
+  it('GET /bedrock/inference-profiles lists the routing table without a credential, as Claude Code asks for it', async () => {
+    const r = await fetch(`${t.url}/bedrock/inference-profiles?type=SYSTEM_DEFINED`);
     assert.equal(r.status, 200);
     const body = (await r.json()) as { inferenceProfileSummaries: { inferenceProfileId: string }[] };
     assert.deepEqual(
@@ -124,8 +124,8 @@ describe('Bedrock and Vertex clients through the gateway', () => {
       [BEDROCK_ID],
       'the Bedrock spellings in the routing table',
     );
-    const refused = await fetch(`${t.url}/bedrock/inference-profiles`);
-    assert.equal(refused.status, 401);
+    const withToken = await fetch(`${t.url}/bedrock/inference-profiles?type=SYSTEM_DEFINED`, { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(await withToken.json(), body, 'the same list whoever asks');
   });
 
   it('count tokens in Bedrock and Vertex formats', async () => {

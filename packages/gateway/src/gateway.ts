@@ -1,18 +1,20 @@
 // The gateway: wires config, authentication, policies, upstreams, storage and the pipeline together.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '@claude-key/core';
 import { CheckpointWriter, loadOrCreateSigningKey } from './audit/checkpoints.js';
+import { createAdmin } from './admin.js';
 import { Authenticator } from './auth/authenticate.js';
+import { TrustRegistry, type TrustDb } from './auth/trust.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
 import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import {
   ApiError,
-  anthropicErrorBody,
   canonicalModelKey,
   formatOfPath,
   inferenceProfilesBody,
@@ -31,11 +33,10 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { runStages, stage, type Stage } from './pipeline.js';
 import { createRouter } from './routing.js';
 import { allowedModels, globMatch, scopesFor, type Scope } from './policy.js';
-import { readBody } from './receive.js';
+import { closeAfterAnswer, readBody } from './receive.js';
 import type { RequestRecord } from './store/record.js';
 import { FileJournal, noJournal } from './store/journal.js';
 import { RemoteStore } from './store/remote-store.js';
-import type { ReportKey } from './store/store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
 import { costUpperBound, costUsd, emptyUsage, tokensUpperBound, totalTokens } from './usage/usage.js';
@@ -58,7 +59,10 @@ export interface Gateway {
   readonly recorder: BatchRecorder;
   readonly metrics: Metrics;
   readonly authenticator: Authenticator;
+  readonly trust: TrustRegistry;
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The metrics listener's base URL once listening, when `metrics.port` is set. */
+  metricsUrl: string | undefined;
   /** Starts an HTTP server; resolves to its base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, writes every pending record, closes everything. */
@@ -70,11 +74,19 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   const now = opts.now ?? Date.now;
   const log = opts.logger ?? createLogger(config.log.level);
   const metrics = createMetrics();
-  const authenticator = new Authenticator(config, now);
-  authenticator.jwt.preload();
   const inbound: InboundOptions = config.formats;
 
   const store = await RemoteStore.open({ url: config.store.url, path: config.store.path, schema: opts.dbSchema, engine: config.store.engine });
+  // Changes made here reload this replica at once; other replicas hear the NOTIFY (or poll).
+  const trustDb: TrustDb = {
+    kind: store.kind,
+    rows: (sql, params) => store.query(sql, params),
+    applyTrustChange: (statements, audit, notify) => store.applyTrustChange(statements, audit, notify).then(() => trust.reload()),
+  };
+  const trust = new TrustRegistry(trustDb, now, (err) => log.warn('trust registry reload failed', { error: err.message }));
+  await trust.start({ pollMs: config.auth.trustPollMs, listenUrl: config.store.url });
+  const authenticator = new Authenticator(config, now, trust);
+  authenticator.jwt.preload();
   const upstreams = await createUpstreams(config, env);
   const router = createRouter(config, upstreams.byName, opts.random);
   let redis: Redis | undefined;
@@ -141,10 +153,14 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   if (journal.replayed.length) await recorder.flush().catch(() => undefined);
   if (!redis) await seedBudgets(store, budgets, now());
 
-  const stages: Stage[] = [
+  // Before the body: an unauthenticated caller is refused on its headers alone, so it costs no
+  // memory and no time reading a body it may declare at any size.
+  const headStages: Stage[] = [
     stage('authenticate', async (ctx) => {
-      ctx.principal = await authenticate(ctx.req.headers, ctx.format);
+      ctx.principal = await authenticate(ctx.req, ctx.format);
     }),
+  ];
+  const stages: Stage[] = [
     stage('parse', (ctx) => {
       ctx.canonical = parseInbound(ctx.route, ctx.req.headers, ctx.body!);
       ctx.stream = ctx.canonical.stream;
@@ -240,7 +256,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
 
   const writeError = (res: ServerResponse, format: ApiFormat, error: ApiError, extra: Record<string, string> = {}) => {
     const rendered = renderError(format, error);
-    res.writeHead(rendered.status, { ...rendered.headers, ...extra });
+    res.writeHead(rendered.status, { ...rendered.headers, 'content-length': String(rendered.body.length), ...extra });
     res.end(rendered.body);
   };
 
@@ -250,32 +266,32 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     ctx.errorType = error.type;
     if (ctx.res.headersSent) return void ctx.res.destroy();
     const extra: Record<string, string> = { 'x-claude-key-request-id': ctx.id, ...(err instanceof GatewayError ? err.headers : {}) };
-    // After a refused oversized upload the rest of the body is not read, so the connection cannot be reused.
-    if (error.status === 413) extra.connection = 'close';
+    // A refusal before the body was read (401, 413): the rest is not read, so the connection cannot be reused.
+    Object.assign(extra, closeAfterAnswer(ctx.req, ctx.res));
     writeError(ctx.res, ctx.format, error, extra);
   };
 
   /** Vertex callers may carry their own Google token in Authorization: then the gateway key is elsewhere. */
-  const authenticate = (headers: IncomingMessage['headers'], format: ApiFormat) => {
+  const authenticate = (req: IncomingMessage, format: ApiFormat) => {
+    const headers = req.headersDistinct;
     if (format === 'vertex') return authenticator.authenticate(headers, config.auth.vertexHeaders ?? config.auth.headers);
     // An AWS SDK signs with its own (placeholder) keys; that SigV4 Authorization is not a gateway
     // credential, so the caller's token is looked for in the other configured headers.
-    if (format === 'bedrock' && /^AWS4-HMAC-SHA256 /.test(String(headers.authorization ?? ''))) {
+    if (format === 'bedrock' && /^AWS4-HMAC-SHA256 /.test(String(req.headers.authorization ?? ''))) {
       const names = config.auth.headers.filter((name) => name !== 'authorization');
       return authenticator.authenticate(headers, names.length ? names : config.auth.headers);
     }
     return authenticator.authenticate(headers, config.auth.headers);
   };
 
-  /** Bedrock's ListInferenceProfiles, which Claude Code calls at start-up: answered from the routing table. */
-  const handleProfiles = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
-    authenticate(req.headers, 'bedrock').then(
-      () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(inferenceProfilesBody(router.inferenceProfiles, query, { region: config.formats.region }));
-      },
-      (err) => writeError(res, 'bedrock', asApiError(err, '-')),
-    );
+  /**
+   * Bedrock's ListInferenceProfiles, which Claude Code calls at start-up with no credential at all
+   * (it ignores a 401 and falls back to its built-in ids): answered without one, from the routing
+   * table. It reveals the model ids this gateway routes, nothing about users or upstreams.
+   */
+  const handleProfiles = (_req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(inferenceProfilesBody(router.inferenceProfiles, query, { region: config.formats.region }));
   };
 
   const handleApi = (req: IncomingMessage, res: ServerResponse, route: Extract<InboundRoute, { kind: 'model' }>) => {
@@ -301,7 +317,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       }
       done();
     });
-    readBody(req, config.maxBodyBytes)
+    runStages(headStages, ctx)
+      .then(() => readBody(req, config.maxBodyBytes))
       .then((body) => {
         ctx.body = body;
         return runStages(stages, ctx);
@@ -314,27 +331,33 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     res.end(JSON.stringify(value));
   };
 
-  const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const errorOut = (err: unknown) => {
-      const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
-      res.writeHead(e.status, { 'content-type': 'application/json', ...e.headers }).end(anthropicErrorBody(new ApiError(e.status, e.type, e.message)));
-    };
-    try {
-      const principal = await authenticator.authenticate(req.headers);
-      if (!config.auth.admins.includes(principal.user)) throw permissionError(`User "${principal.user}" is not a gateway admin.`);
-      const by = (url.searchParams.get('by') ?? 'user') as ReportKey;
-      if (!['user', 'team', 'model'].includes(by)) throw invalidRequest('by must be user, team or model.');
-      const since = parseSince(url.searchParams.get('since'), now());
+  const serveMetrics = (res: ServerResponse) => {
+    metrics.pending.set(recorder.pending);
+    for (const [name, u] of upstreams.byName) {
+      if (!u.inFlight) continue;
+      metrics.upstreamInFlight.set({ upstream: name }, u.inFlight.current);
+      metrics.upstreamMaxInFlight.set({ upstream: name }, u.inFlight.max);
+      metrics.upstreamOverloaded.set({ upstream: name }, u.inFlight.refused);
+    }
+    void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+  };
+
+  const admin = createAdmin({
+    config,
+    authenticator,
+    trust: trustDb,
+    now,
+    authenticate: (req) => authenticator.authenticate(req.headersDistinct),
+    report: async (by, since) => {
       // The store being down is a 503 (try again), not an internal error.
       const unavailable = () => {
         throw dependencyUnavailable(`The usage store is unavailable (${recorder.pending} records wait to be written).`);
       };
       await recorder.flush().catch(unavailable);
-      sendJson(res, 200, { by, since: since.toISOString(), rows: await store.report(by, since).catch(unavailable) });
-    } catch (err) {
-      errorOut(err);
-    }
-  };
+      return store.report(by, since).catch(unavailable);
+    },
+    parseSince,
+  });
 
   let closing = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -359,41 +382,92 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         () => sendJson(res, 503, { status: 'store unavailable', store: store.kind, pendingRecords: recorder.pending }),
       );
     }
-    if (pathname === '/metrics' && method === 'GET') {
-      metrics.pending.set(recorder.pending);
-      for (const [name, u] of upstreams.byName) {
-        if (!u.inFlight) continue;
-        metrics.upstreamInFlight.set({ upstream: name }, u.inFlight.current);
-        metrics.upstreamMaxInFlight.set({ upstream: name }, u.inFlight.max);
-        metrics.upstreamOverloaded.set({ upstream: name }, u.inFlight.refused);
-      }
-      return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    // Metrics name users, teams and upstreams: on their own listener when one is configured, else for admins only.
+    if (pathname === '/metrics' && method === 'GET' && config.metrics.port === undefined) {
+      return void admin.requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
     }
-    if (pathname === '/admin/usage' && method === 'GET') return void handleAdmin(req, res, new URL(url, 'http://gateway'));
+    if (admin.handle(req, res, pathname, url)) return;
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 
+  // A head too large for the parser spans several reads, and the error carries only the last one:
+  // the request target of each connection's first read is kept to know whose shape to answer in.
+  const firstTarget = new WeakMap<object, string>();
+  const requestTarget = (bytes: Buffer | undefined) => (bytes ? /^[A-Z]+ (\S+) /.exec(bytes.subarray(0, 2048).toString('latin1'))?.[1] : undefined);
+  /**
+   * Node's HTTP parser refuses some requests before any handler runs (head over maxHeaderBytes: 431,
+   * malformed: 400, headers or request too slow: 408); answered in the shape of the client the path
+   * belongs to, like every other refusal.
+   */
+  const onClientError = (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    const busy = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || busy) return void socket.destroy();
+    const [status, type, message]: [number, ApiError['type'], string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'invalid_request_error', `Request headers exceed the gateway limit of ${config.listen.maxHeaderBytes} bytes.`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'timeout_error', 'The request was not received in time.']
+          : [400, 'invalid_request_error', 'Malformed HTTP request.'];
+    const target = requestTarget(err.rawPacket) ?? firstTarget.get(socket);
+    const rendered = renderError(target ? formatOfPath(target, inbound) : 'anthropic', new ApiError(status, type, message));
+    const head = Object.entries({ ...rendered.headers, 'content-length': String(rendered.body.length), connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n`, 'latin1'), rendered.body]));
+  };
+
+  const serverOptions = {
+    noDelay: true,
+    keepAliveTimeout: 65_000,
+    headersTimeout: config.listen.headersTimeoutMs,
+    // Bounds receiving the request only; an answer streams as long as the upstream talks.
+    requestTimeout: config.listen.requestTimeoutMs,
+    maxHeaderSize: config.listen.maxHeaderBytes,
+    // Node checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, config.listen.headersTimeoutMs),
+  };
+
   let server: Server | undefined;
-  return {
+  let metricsServer: Server | undefined;
+  const startServer = async (s: Server, port: number, host: string) => {
+    s.on('clientError', onClientError);
+    s.on('connection', (socket: Duplex) => socket.once('data', (chunk: Buffer) => {
+      const target = requestTarget(chunk);
+      if (target) firstTarget.set(socket, target);
+    }));
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, host, resolve);
+    });
+    return `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
+  };
+  const gateway: Gateway = {
     config,
     store,
     upstreams,
     recorder,
     metrics,
     authenticator,
+    trust,
     handle,
     async listen(port = config.listen.port, host = config.listen.host) {
-      server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, handle);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, resolve);
-      });
-      const addr = server.address() as AddressInfo;
-      log.info('listening', { url: `http://${host}:${addr.port}`, store: store.kind, redis: !!redis });
-      return `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+      server = createServer(serverOptions, handle);
+      const url = await startServer(server, port, host);
+      if (config.metrics.port !== undefined) {
+        metricsServer = createServer(serverOptions, (req, res) => {
+          if ((req.url ?? '/').split('?')[0] === '/metrics' && req.method === 'GET') return serveMetrics(res);
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        });
+        gateway.metricsUrl = await startServer(metricsServer, config.metrics.port, config.metrics.host);
+      }
+      log.info('listening', { url: `http://${host}:${(server.address() as AddressInfo).port}`, metrics: gateway.metricsUrl, store: store.kind, redis: !!redis });
+      return url;
     },
+    metricsUrl: undefined,
     async close() {
       closing = true;
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
@@ -419,10 +493,12 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         log.warn('the store is unavailable: records wait in the journal for the next start', { records: left, journal: recorder.journalDir ?? '(none: lost)' });
       }
       clearInterval(reconcile);
+      await trust.stop();
       if (budgets.unsyncedUsd) await budgets.sync().catch(() => log.warn('budget spend counted during the Redis outage could not be pushed to Redis', { usd: budgets.unsyncedUsd }));
       await Promise.allSettled([upstreams.close(), store.close(), redis?.quit()]);
     },
   };
+  return gateway;
 }
 
 /** Where the record journal lives: store.journal, else beside an on-disk store; none for memory:// unless set. */

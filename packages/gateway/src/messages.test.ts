@@ -4,13 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { MOCK_REPLY } from './upstreams/mock.js';
 import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
+import { TEST_ISSUER } from './test-support/keys.js';
 
 describe('Messages API through the gateway', () => {
   let t: TestGateway;
   let token: string;
 
   before(async () => {
-    t = await startTestGateway({ auth: { admins: ['root'] } });
+    t = await startTestGateway({ auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] } });
     token = await t.issuer.sign({ sub: 'bob', team: 'research' });
   });
   after(() => t.close());
@@ -141,7 +142,10 @@ describe('Messages API through the gateway', () => {
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
     const ready = (await (await fetch(`${t.url}/readyz`)).json()) as Record<string, unknown>;
     assert.deepEqual({ status: ready.status, store: ready.store, pending: typeof ready.pendingRecords }, { status: 'ready', store: 'sqlite', pending: 'number' });
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.equal((await fetch(`${t.url}/metrics`)).status, 401, 'metrics name users and teams: not for anyone');
+    assert.equal((await fetch(`${t.url}/metrics`, { headers: { 'x-api-key': token } })).status, 403);
+    const root = await t.issuer.sign({ sub: 'root', team: 'ops' });
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: { 'x-api-key': root } })).text();
     assert.match(metrics, /claude_key_gateway_requests_total\{format="anthropic",upstream="mock",status="200"\} \d+/);
     assert.match(metrics, /claude_key_gateway_tokens_total\{kind="output"\} [1-9]/);
   });

@@ -107,6 +107,7 @@ describe('security: refused requests never reach the upstream', () => {
   it('refuses a token without exp with 401', async () => {
     const token = await new SignJWT({ sub: 'alice' })
       .setProtectedHeader({ alg: 'ES256', kid: t.issuer.kid })
+      .setIssuedAt(nowSec)
       .setIssuer(TEST_ISSUER)
       .setAudience(TEST_AUDIENCE)
       .sign(t.issuer.privateKey);

@@ -16,5 +16,5 @@ it('honours the provider contract', async () => {
   });
   await verifyAt(credential.token, jwks, now, { audience: 'claude-gateway' });
   assert.equal(provider.name, 'jwt');
-  assert.deepEqual(Object.keys(provider.commands ?? {}).sort(), ['activate', 'jwks', 'keygen', 'keys', 'retire']);
+  assert.deepEqual(Object.keys(provider.commands ?? {}).sort(), ['activate', 'enroll', 'jwks', 'keygen', 'keys', 'retire']);
 });

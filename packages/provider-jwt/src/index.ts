@@ -1,5 +1,6 @@
 // The `jwt` provider: mints a short-lived per-user JWT signed by a local key, a key reference or Vault transit.
 import { defineProvider } from '@claude-key/core';
+import { enrollCommand } from './commands/enroll.js';
 import { jwksCommand } from './commands/jwks.js';
 import { keygenCommand } from './commands/keygen.js';
 import { activateCommand, keysCommand, retireCommand } from './commands/manage.js';
@@ -16,6 +17,7 @@ export function jwtCommands(keychain: KeychainWriter = osKeychain) {
   return {
     keygen: keygenCommand(keychain),
     jwks: jwksCommand,
+    enroll: enrollCommand,
     keys: keysCommand,
     activate: activateCommand,
     retire: retireCommand(keychain),

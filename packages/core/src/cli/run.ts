@@ -19,7 +19,7 @@ import {
   type SplitArgs,
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
-import type { Provider, ProviderCommand, ProviderLogger, TokenStore } from '../provider.js';
+import type { CommandIO, Provider, ProviderCommand, ProviderLogger, TokenStore } from '../provider.js';
 import { endOfLife } from '../cache/entry.js';
 import { formatDuration } from '../duration.js';
 import type { SecretScheme } from '../secret-ref.js';
@@ -29,6 +29,7 @@ import type { HelperSpec } from '../helper.js';
 import { cacheClear, cacheStatus } from './cache-commands.js';
 import { runDoctor } from './doctor.js';
 import { runInit } from './init.js';
+import { runGatewayInit } from './init-gateway.js';
 
 /** Everything one CLI run shares: parsed args, config, registry and engine. */
 export interface RunContext {
@@ -271,9 +272,17 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .option('--base-url <url>', 'also set ANTHROPIC_BASE_URL (your gateway)')
     .option('--ttl-ms <ms>', 'also set CLAUDE_CODE_API_KEY_HELPER_TTL_MS (default 900000 when prompting)')
     .option('--yes', 'do not prompt; use the flags as given')
-    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes`)
+    .option('--gateway <url>', 'onboard to a claude-key-gateway: create a key, enroll it, write the settings, check a request')
+    .option('--team <team>', 'with --gateway: the team to ask for and use')
+    .option('--user <user>', 'with --gateway: your user id there (default: the OS user, or the login\'s user)')
+    .option('--login <ref>', 'with --gateway: a login token proving who you are, e.g. profile:sso (a claude-key oidc profile)')
+    .addHelpText(
+      'after',
+      `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExamples:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes\n  ${spec.name} init --gateway https://llm-gateway.example.com --login profile:sso --team platform --yes`,
+    )
     .action(async (opts) => {
-      await runInit(ctx, opts);
+      if (opts.gateway) await runGatewayInit(ctx, opts);
+      else await runInit(ctx, opts);
     });
 
   program
@@ -364,17 +373,15 @@ function configureExtraCommand(
     if (!parsed.success) {
       throw new ConfigError(`${provider.name} ${name}: ${describeOptionsError(parsed.error, command.positional)}`, { hint: `see ${spec.name} ${provider.name} ${name} --help` });
     }
-    const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
-    const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
-    const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);
-    await command.run(parsed.data, {
-      stdout: io.stdout,
-      stderr: io.stderr,
-      readSecret: (prompt) => readSecret(io, prompt),
-      isInteractive: Boolean(io.stdin.isTTY),
-      env: io.env,
-      signal,
-      context,
-    });
+    await command.run(parsed.data, commandIO(ctx, provider));
   });
+}
+
+/** What a provider's extra command runs with: this run's output, environment and a provider context. */
+export function commandIO(ctx: RunContext, provider: Provider, stdout: (text: string) => void = ctx.io.stdout): CommandIO {
+  const { io } = ctx;
+  const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
+  const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
+  const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);
+  return { stdout, stderr: io.stderr, readSecret: (prompt) => readSecret(io, prompt), isInteractive: Boolean(io.stdin.isTTY), env: io.env, signal, context };
 }

@@ -28,9 +28,13 @@ export function auditBody(r: RequestRecord): string {
 
 /** Extends the chain from (seq, hash) with the given records. */
 export function extendChain(head: { seq: number; hash: string }, records: readonly RequestRecord[]): AuditEntry[] {
+  return chainBodies(head, records.map(auditBody));
+}
+
+/** Extends the chain from (seq, hash) with bodies already rendered (trust and admin events). */
+export function chainBodies(head: { seq: number; hash: string }, bodies: readonly string[]): AuditEntry[] {
   let { seq, hash } = head;
-  return records.map((r) => {
-    const body = auditBody(r);
+  return bodies.map((body) => {
     const entry = { seq: seq + 1, prevHash: hash, hash: chainHash(seq + 1, hash, body), body };
     ({ seq, hash } = entry);
     return entry;

@@ -27,6 +27,6 @@ export class ApiKeyVerifier {
       if (timingSafeEqual(digest, key.digest) && !match) match = key.entry;
     }
     if (!match) throw authenticationError('Invalid API key.');
-    return { user: match.user, team: match.team, credentialId: `key:${match.id}`, kind: 'api-key' };
+    return { source: 'api-key', subject: match.id, user: match.user, team: match.team, credentialId: `key:${match.id}`, kind: 'api-key' };
   }
 }

@@ -23,4 +23,10 @@ describe('extractCredential', () => {
     refused(() => extractCredential({ authorization: 'Bearer a b' }, ['authorization']), /Malformed/);
     refused(() => extractCredential({ authorization: 'Bearer a', 'x-api-key': 'b' }, ['authorization', 'x-api-key']), /Conflicting/);
   });
+
+  it('refuses a repeated credential header even when both copies agree', () => {
+    refused(() => extractCredential({ authorization: ['Bearer a', 'Bearer b'] }, ['authorization', 'x-api-key']), /Repeated authorization/);
+    refused(() => extractCredential({ 'x-api-key': ['a', 'a'] }, ['authorization', 'x-api-key']), /Repeated x-api-key/);
+    assert.equal(extractCredential({ authorization: ['Bearer a'], 'x-api-key': ['a'] }, ['authorization', 'x-api-key']), 'a');
+  });
 });

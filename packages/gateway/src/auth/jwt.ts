@@ -4,19 +4,23 @@
 // settings; everything is then verified by jose with that issuer's explicit algorithm allow-list
 // (asymmetric only: `none` and HMAC can never pass, so an HS256 token "signed" with a public key
 // is refused), a required `exp`, `iss`, `aud`, and a small clock skew from the injected clock.
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeJwt,
   jwtVerify,
+  errors,
+  type CryptoKey,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import { ConfigError, isNetworkError } from '@claude-key/core';
 import type { IssuerConfig } from '../config.js';
-import { authenticationError, GatewayError } from '../errors.js';
-import { identityFromClaims } from './claims.js';
+import { authenticationError, GatewayError, permissionError } from '../errors.js';
+import { claimAt, identityFromClaims, UNASSIGNED_TEAM } from './claims.js';
+import { globMatch } from '../policy.js';
 import type { Principal } from './principal.js';
 
 export interface JwtVerifierOptions {
@@ -25,6 +29,8 @@ export interface JwtVerifierOptions {
   knownTeams: ReadonlySet<string>;
   /** Verified tokens are remembered until they expire, so a repeated token skips the signature check. */
   cacheSize?: number;
+  /** Active enrolled keys by kid, for `trust: enrolled` issuers. */
+  enrolledKey?: (kid: string | undefined) => { entry: { user: string; teams: string[] }; key: CryptoKey | KeyObject | Uint8Array } | undefined;
 }
 
 interface IssuerState {
@@ -37,6 +43,17 @@ interface IssuerState {
 export function looksLikeJwt(token: string): boolean {
   const first = token.indexOf('.');
   return first > 0 && token.indexOf('.', first + 1) > first + 1 && token.split('.').length === 3;
+}
+
+/**
+ * Three base64url segments each of which re-encodes to itself: no padding, no other alphabet and no
+ * altered unused trailing bits, so one token has one spelling (a cache key or revocation list
+ * cannot be dodged by re-spelling it).
+ */
+export function isCanonicalCompact(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  return parts.every((part) => /^[A-Za-z0-9_-]*$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part);
 }
 
 export class JwtVerifier {
@@ -64,6 +81,7 @@ export class JwtVerifier {
     if (cached && cached.exp * 1000 + this.opts.skewSeconds * 1000 > nowMs) return cached.principal;
     if (cached) this.cache.delete(token);
 
+    if (!isCanonicalCompact(token)) throw authenticationError('Malformed token: every segment must be canonical base64url.');
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
@@ -73,27 +91,75 @@ export class JwtVerifier {
     const state = typeof unverified.iss === 'string' ? this.issuers.get(unverified.iss) : undefined;
     if (!state) throw authenticationError('Token issuer is not trusted by this gateway.');
     const { config } = state;
-    const keys = await this.keysFor(state);
+    const keys = config.trust === 'enrolled' ? this.enrolledKeys : await this.keysFor(state);
 
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      let header: { kid?: string | undefined };
+      ({ payload, protectedHeader: header } = await jwtVerify(token, keys, {
         algorithms: config.algorithms,
         issuer: config.issuer,
         audience: config.audience,
         clockTolerance: this.opts.skewSeconds,
         currentDate: new Date(nowMs),
         requiredClaims: ['exp'],
+        // Also requires iat and refuses one in the future (beyond the skew).
+        maxTokenAge: config.maxLifetimeSeconds,
       }));
+      kid = header.kid;
     } catch (err) {
       throw jwtFailure(err);
     }
-    const identity = identityFromClaims(payload as Record<string, unknown>, config.claims, this.opts.knownTeams);
+    // A stolen long-lived token stays useful for its whole life: cap what an issuer may mint.
+    if (payload.exp! - payload.iat! > config.maxLifetimeSeconds) {
+      throw authenticationError(`Token lifetime exceeds this issuer's maximum of ${config.maxLifetimeSeconds} s.`);
+    }
+    const identity = this.identity(config, payload as Record<string, unknown>, kid);
     const credentialId = typeof payload.jti === 'string' && payload.jti ? `jti:${payload.jti}` : `sub:${identity.user}@${payload.iat ?? 0}`;
-    const principal: Principal = { ...identity, credentialId, kind: 'jwt' };
+    const principal: Principal = { source: config.issuer, subject: identity.user, ...identity, credentialId, kind: 'jwt' };
     if (this.cache.size >= this.cacheSize) this.cache.clear();
     this.cache.set(token, { principal, exp: payload.exp! });
     return principal;
+  }
+
+  /** Enrolled issuers: the key is looked up by kid in the registry, never taken from the token. */
+  private readonly enrolledKeys: JWTVerifyGetKey = async (header) => {
+    const found = this.opts.enrolledKey?.(header.kid);
+    if (!found) throw new errors.JWKSNoMatchingKey();
+    return found.key as CryptoKey;
+  };
+
+  /**
+   * Who the token is, by what its issuer may assert. An OpenID Provider's claims are taken as they
+   * are; a service issuer only within its pinned subjects and teams; an enrolled key is its user,
+   * whatever the token says (a different `sub` is refused), within the teams that user may use.
+   */
+  private identity(config: IssuerConfig, payload: Record<string, unknown>, kid: string | undefined): Omit<Principal, 'source' | 'subject' | 'credentialId' | 'kind'> {
+    if (config.trust === 'enrolled') {
+      const enrolled = this.opts.enrolledKey?.(kid);
+      if (!enrolled) throw authenticationError('Token was signed by a key this gateway does not know (unknown kid).');
+      const { user, teams } = enrolled.entry;
+      if (payload.sub !== undefined && payload.sub !== user) {
+        throw authenticationError(`Token subject does not match the user its key is enrolled for ("${user}").`);
+      }
+      const claimed = claimAt(payload, config.claims.team);
+      if (claimed !== undefined && (typeof claimed !== 'string' || !teams.includes(claimed))) {
+        throw permissionError(`User "${user}" may not use team "${String(claimed)}"; enrolled for: ${teams.join(', ') || 'none'}.`);
+      }
+      return { user, team: (claimed as string | undefined) ?? teams[0] ?? UNASSIGNED_TEAM, keyId: kid! };
+    }
+    const identity = identityFromClaims(payload, config.claims, this.opts.knownTeams);
+    if (config.trust === 'service') {
+      if (!config.subjects!.some((glob) => globMatch(glob, identity.user))) {
+        throw authenticationError(`Issuer "${config.issuer}" may not assert subject "${identity.user}".`);
+      }
+      if (!config.teams!.includes(identity.team)) throw permissionError(`Issuer "${config.issuer}" may not assert team "${identity.team}".`);
+      return identity;
+    }
+    // Groups for admin rules: the configured groups path, else a `groups` claim, else a team claim that is an array.
+    const groups = [config.claims.groups, 'groups', config.claims.team].map((path) => (path ? claimAt(payload, path) : undefined)).find(Array.isArray);
+    return groups ? { ...identity, groups: groups.filter((g): g is string => typeof g === 'string') } : identity;
   }
 
   private async keysFor(state: IssuerState): Promise<JWTVerifyGetKey> {

@@ -31,6 +31,33 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
     // Which deployment (`upstream/model`) served the answer, after any fallback.
     sql: [`ALTER TABLE usage_records ADD COLUMN deployment text`],
   },
+  {
+    version: 3,
+    sql: [
+      // Per-user public keys for `claude-key jwt`: a token signed by one is its user, nobody else.
+      // kid is the RFC 7638 thumbprint, computed by the gateway, so it cannot be chosen to collide.
+      `CREATE TABLE enrolled_keys (
+        kid text PRIMARY KEY,
+        jwk text NOT NULL,
+        user_id text NOT NULL,
+        teams text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        decided_by text,
+        decided_at timestamptz
+      )`,
+      // Revoked token ids, subjects (source + subject), enrolled keys and API key ids.
+      `CREATE TABLE revocations (
+        kind text NOT NULL CHECK (kind IN ('jti', 'subject', 'key', 'api-key')),
+        value text NOT NULL,
+        reason text,
+        revoked_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (kind, value)
+      )`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.

@@ -101,6 +101,10 @@ export class RemoteStore {
     return this.call('spendSince', since.toISOString());
   }
 
+  applyTrustChange(statements: readonly { sql: string; params?: unknown[] }[], audit: Record<string, unknown>, notify?: string): Promise<void> {
+    return this.call('applyTrustChange', statements, audit, notify);
+  }
+
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.call('query', sql, params);
   }

@@ -15,7 +15,7 @@ try {
 
 interface Call {
   id: number;
-  method: 'write' | 'report' | 'spendSince' | 'query' | 'close';
+  method: 'write' | 'report' | 'spendSince' | 'query' | 'applyTrustChange' | 'close';
   args: unknown[];
 }
 
@@ -35,6 +35,7 @@ port.on('message', async ({ id, method, args }: Call) => {
     else if (method === 'report') result = await store.report(args[0] as never, new Date(args[1] as string));
     else if (method === 'spendSince') result = await store.spendSince(new Date(args[0] as string));
     else if (method === 'query') result = (await store.db.query(args[0] as string, args[1] as unknown[])).rows;
+    else if (method === 'applyTrustChange') result = await store.applyTrustChange(args[0] as never, args[1] as never, args[2] as never);
     else if (method === 'close') result = await store.close();
     port.postMessage({ id, result });
     if (method === 'close') port.close();

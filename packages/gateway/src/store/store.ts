@@ -1,7 +1,7 @@
 // Usage and audit storage over SQLite, PGlite or PostgreSQL: batched writes, reports, and the audit chain.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
+import { chainBodies, extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
 import { LOCK_KEY, migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -71,6 +71,26 @@ export class Store {
         [last.seq, last.hash],
       );
       return { seq: last.seq, hash: last.hash };
+    });
+  }
+
+  /**
+   * A change to the trust tables (enrolled keys, revocations) and its audit record, in one
+   * transaction: an enrollment, approval or revocation exists exactly when its record does.
+   * `notify` (PostgreSQL) is sent on commit, so replicas reload only what was committed.
+   */
+  async applyTrustChange(statements: readonly { sql: string; params?: unknown[] }[], audit: Record<string, unknown>, notify?: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (const st of statements) await tx.query(st.sql, st.params ?? []);
+      if (this.kind !== 'sqlite') await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+      const head = (await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
+      const [entry] = chainBodies({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH }, [JSON.stringify(audit)]);
+      await insertAudit(tx, [entry!]);
+      await tx.query(
+        `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
+        [entry!.seq, entry!.hash],
+      );
+      if (notify && this.db.kind === 'postgres') await tx.query(`SELECT pg_notify($1, '')`, [notify]);
     });
   }
 

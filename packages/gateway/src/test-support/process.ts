@@ -53,7 +53,7 @@ export async function startGatewayProcess(configFile: string, env: NodeJS.Proces
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`gateway did not start: ${err}`));
-    }, 30_000);
+    }, 90_000); // the embedded store alone takes tens of seconds to start on a machine shared by many test runs
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
