@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyAudit } from './audit/export.js';
 import { Store } from './store/store.js';
 import { messagesBody } from './test-support/gateway.js';
-import { createTestIssuer, issuerConfig, type TestIssuer } from './test-support/keys.js';
+import { createTestIssuer, issuerConfig, TEST_ISSUER, type TestIssuer } from './test-support/keys.js';
 import { startOwnPostgres, type OwnPostgres } from './test-support/own-postgres.js';
 import { startGatewayProcess, writeConfig, type GatewayProcess } from './test-support/process.js';
 
@@ -103,7 +103,7 @@ describe('store outages and crashes', { timeout: 240_000 }, () => {
     const configFile = writeConfig(dir, {
       listen: { host: '127.0.0.1', port: 0 },
       store: { url, flushIntervalMs: 50, journal, closeTimeoutMs: 1000, ...store },
-      auth: { issuers: [issuerConfig(issuer)], admins: ['loader'] },
+      auth: { issuers: [issuerConfig(issuer)], admins: [{ source: TEST_ISSUER, subject: 'loader' }] },
     });
     const start = async () => {
       const g = await startGatewayProcess(configFile);

@@ -200,7 +200,7 @@ describe('enrolled keys expire, and a missed notification is caught by the poll'
       assert.equal(await send(await at()), 200);
 
       // A revocation row written straight into the store: no reload is triggered, only the poll finds it.
-      await t.gateway.store.query(`INSERT INTO revocations (kind, value, revoked_by, created_at) VALUES ('jti', 'behind-its-back', 'test', now())`);
+      await t.gateway.store.query(`INSERT INTO revocations (kind, value, revoked_by, created_at) VALUES ('jti', 'behind-its-back', 'test', $1)`, [new Date().toISOString()]);
       const token = await at({ jti: 'behind-its-back' });
       const started = performance.now();
       let status = await send(token);

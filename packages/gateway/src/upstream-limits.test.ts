@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
+import { TEST_ISSUER } from './test-support/keys.js';
 
 describe('upstream in-flight limit', () => {
   let t: TestGateway;
   before(async () => {
-    t = await startTestGateway({ upstreams: { mock: { type: 'mock', maxInFlight: 2 } }, retry: { attempts: 1, backoffMs: 0 } });
+    t = await startTestGateway({ upstreams: { mock: { type: 'mock', maxInFlight: 2 } }, retry: { attempts: 1, backoffMs: 0 }, auth: { admins: [{ source: TEST_ISSUER, subject: 'ops' }] } });
   });
   after(() => t.close());
 
@@ -25,7 +26,8 @@ describe('upstream in-flight limit', () => {
     const third = await ask();
     assert.equal(third.status, 529);
     assert.deepEqual(((await third.json()) as { error: { type: string } }).error.type, 'overloaded_error');
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const admin = await t.issuer.sign({ sub: 'ops' });
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: { 'x-api-key': admin } })).text();
     assert.match(metrics, /claude_key_gateway_upstream_in_flight\{upstream="mock"\} 2/);
     assert.match(metrics, /claude_key_gateway_upstream_max_in_flight\{upstream="mock"\} 2/);
     assert.match(metrics, /claude_key_gateway_upstream_overloaded_refusals\{upstream="mock"\} 1/);
