@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NODES, NPMRC, pathFor, run, tempDir } from './support.js';
+import { NODES, NPMRC, NPM_CACHE, pathFor, run, tempDir } from './support.js';
 
 const node = NODES[0]!;
 
@@ -72,7 +72,7 @@ process.exitCode = await acmeKey.run();
 `,
     );
     const npm = (args: string[], cwd: string) =>
-      execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error', '--cache', join(dir, 'npm-cache')], {
+      execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error', '--cache', NPM_CACHE, '--prefer-offline'], {
         cwd,
         env: { PATH: pathFor(node), HOME: home, NPM_CONFIG_USERCONFIG: NPMRC, npm_config_update_notifier: 'false' },
         encoding: 'utf8',

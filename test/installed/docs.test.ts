@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { NODES, NPMRC, REPO, freePort, pathFor, tempDir } from './support.js';
+import { NODES, NPMRC, NPM_CACHE, REPO, freePort, pathFor, tempDir } from './support.js';
 
 interface Block {
   file: string;
@@ -94,20 +94,28 @@ describe('the READMEs', () => {
           DOCS_EXPECTED: join(dir, 'expected.json'),
           NPM_CONFIG_USERCONFIG: NPMRC,
           npm_config_prefix: join(dir, 'prefix'),
-          npm_config_cache: join(dir, 'npm-cache'),
+          npm_config_cache: NPM_CACHE,
+          npm_config_prefer_offline: 'true',
           CI: 'true',
           DISABLE_AUTOUPDATER: '1',
           DISABLE_TELEMETRY: '1',
           CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: a server a README starts in the background goes when the session does.
+        detached: true,
       });
       let output = '';
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-      const code = await new Promise<number | null>((done) => child.on('close', done));
+      const code = await new Promise<number | null>((done) => child.on('exit', done));
       clearTimeout(timer);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
       assert.equal(code, 0, `${name}'s blocks failed; the session's output:\n${output}`);
     });
   }

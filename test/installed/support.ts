@@ -23,6 +23,8 @@ export const PREFIX = required('CLAUDE_KEY_INSTALLED');
 export const REGISTRY = required('CLAUDE_KEY_REGISTRY');
 /** A user npmrc naming that registry. */
 export const NPMRC = required('CLAUDE_KEY_NPMRC');
+/** The npm cache the packages were installed through (warm: later installs need not download again). */
+export const NPM_CACHE = required('CLAUDE_KEY_NPM_CACHE');
 
 export interface NodeRuntime {
   /** "20", "22", "24" */
