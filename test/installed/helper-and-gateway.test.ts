@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { NODES, PREFIX, describeName, pathFor, run, tempDir, type NodeRuntime } from './support.js';
 
 const PROVIDERS = ['vault', 'aws', 'aws-credentials', 'keychain', 'gcp', 'jwt', 'oidc', 'env', 'file', 'exec'];
-const MODEL = 'claude-sonnet-4-5';
+const MODEL = 'claude-opus-4-5';
 
 /** Starts the installed gateway on a YAML config; resolves with its URL and a stop() giving the exit code. */
 async function serve(node: NodeRuntime, home: string, config: string) {

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runClaudeKey } from './testing.js';
+import { spawnSync } from 'node:child_process';
+import { CLI_BIN, runClaudeKey } from './testing.js';
 
 describe('the bundled claude-key binary', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ck-bundle-'));
@@ -35,5 +36,11 @@ describe('the bundled claude-key binary', () => {
     assert.equal(run.code, 2);
     assert.match(run.stderr, /broken\.yaml is not valid YAML/);
     assert.doesNotMatch(run.stderr, /is not a function/);
+  });
+
+  it('ends quietly when the reader closes the pipe early (claude-key --help | head -1)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" --help | head -1`], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    assert.equal(r.stdout, 'Usage: claude-key [options] [command]\n');
+    assert.equal(r.stderr, '');
   });
 });
