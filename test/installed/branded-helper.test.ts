@@ -83,14 +83,20 @@ process.exitCode = await acmeKey.run();
   });
   after(() => tokens.close());
 
-  it('installs like any npm CLI and prints the token once, then serves it from its own cache', async () => {
-    const acme = (args: string[]) => run(node, join(prefix, 'bin/acme-key'), args, { home, env: { DEVICE: 'dev-key-123' } });
-    const args = ['token-service', '--url', tokenUrl, '--device-key', 'env:DEVICE'];
-    assert.deepEqual(await acme(args), { code: 0, stdout: 'acme-1-token\n', stderr: '' });
-    assert.deepEqual(await acme(args), { code: 0, stdout: 'acme-1-token\n', stderr: '' });
-    assert.equal(issued, 1);
-    assert.equal(readdirSync(join(home, '.cache/acme-key')).filter((n) => n.endsWith('.json')).length, 1);
-  });
+  for (const runtime of NODES) {
+    it(`installs like any npm CLI and prints the token once, then serves it from its own cache, on Node ${runtime.major}`, async () => {
+      const own = join(dir, `home-${runtime.major}`);
+      mkdirSync(own);
+      const acme = (args: string[]) => run(runtime, join(prefix, 'bin/acme-key'), args, { home: own, env: { DEVICE: 'dev-key-123' } });
+      const args = ['token-service', '--url', tokenUrl, '--device-key', 'env:DEVICE'];
+      const before = issued;
+      const first = await acme(args);
+      assert.deepEqual(first, { code: 0, stdout: `acme-${before + 1}-token\n`, stderr: '' });
+      assert.deepEqual(await acme(args), first);
+      assert.equal(issued, before + 1);
+      assert.equal(readdirSync(join(own, '.cache/acme-key')).filter((n) => n.endsWith('.json')).length, 1);
+    });
+  }
 
   it('has its own --help and exit codes', async () => {
     const help = await run(node, join(prefix, 'bin/acme-key'), ['--help'], { home });
