@@ -108,7 +108,7 @@ describe('the READMEs', () => {
       let output = '';
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 280_000);
       const code = await new Promise<number | null>((done) => child.on('exit', done));
       clearTimeout(timer);
       try {
