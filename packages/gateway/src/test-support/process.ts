@@ -59,7 +59,7 @@ export async function startGatewayProcess(configFile: string, env: NodeJS.Proces
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`gateway did not start: ${err}`));
-    }, 30_000);
+    }, 90_000); // PGlite opens in ~2 s, but a loaded CI machine has taken over 30 s
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
