@@ -17,7 +17,7 @@ async function serve(node: NodeRuntime, home: string, config: string) {
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => (child.kill('SIGKILL'), fail(new Error(`gateway did not start: ${err}`))), 30_000);
+    const timer = setTimeout(() => (child.kill('SIGKILL'), fail(new Error(`gateway did not start: ${err}`))), 90_000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
