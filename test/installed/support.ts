@@ -3,11 +3,10 @@
 // ./scripts/test publishes every public package to a private registry and installs claude-key and
 // @claude-key/gateway from it (scripts/install-published), then passes the results here through
 // the environment. These tests never touch the repository's own build.
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after } from 'node:test';
 
 function required(name: string): string {
@@ -96,4 +95,4 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export const describeName = (node: NodeRuntime) => `on Node ${node.major} (${node.version}, ${basename(dirname(dirname(node.bin)))})`;
+export const describeName = (node: NodeRuntime) => `on Node ${node.major} (${node.version}, ${node.bin})`;
