@@ -2,14 +2,17 @@
 // `node -e 0`, median of many runs with hyperfine, plus peak RSS with GNU time.
 // Targets (issue 2): median ≤ 1.3× bare Node start-up, peak RSS ≤ 64 MiB.
 // Run: node bench/helper-startup.mjs        (installs hyperfine and GNU time from Debian if missing)
+//      CLAUDE_KEY_COMMAND=/prefix/bin/claude-key node bench/helper-startup.mjs   (an installed claude-key,
+//      run through its `#!/usr/bin/env node` line as Claude Code runs it)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'packages/cli/dist/claude-key.cjs');
-if (!existsSync(bin)) throw new Error('build first: ./scripts/pnpm build');
+const command = process.env.CLAUDE_KEY_COMMAND ?? `node ${bin}`;
+if (!process.env.CLAUDE_KEY_COMMAND && !existsSync(bin)) throw new Error('build first: ./scripts/pnpm build');
 for (const [tool, pkg] of [['hyperfine', 'hyperfine'], ['/usr/bin/time', 'time']]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     execFileSync('sh', ['-c', `apt-get install -y -qq ${pkg} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${pkg})`], { stdio: 'inherit' });
@@ -18,7 +21,7 @@ for (const [tool, pkg] of [['hyperfine', 'hyperfine'], ['/usr/bin/time', 'time']
 
 const dir = mkdtempSync(join(tmpdir(), 'ck-bench-'));
 const env = { ...process.env, CLAUDE_KEY_CACHE_DIR: join(dir, 'cache'), CLAUDE_KEY_CONFIG_DIR: join(dir, 'config') };
-const helper = `node ${bin} exec --max-age 3600 -- echo tok-benchmark-0123456789`;
+const helper = `${command} exec --max-age 3600 -- echo tok-benchmark-0123456789`;
 // Warm the cache once; every measured run is then a cache hit.
 execFileSync('sh', ['-c', helper], { env });
 const runs = Number(process.env.RUNS ?? 200);
@@ -52,3 +55,4 @@ const lines = [
   `peak RSS of the warm path: ${(rssWarm / 1024).toFixed(1)} MiB (target ≤ 64 MiB): ${rssWarm / 1024 <= 64 ? 'met' : 'MISSED'}`,
 ];
 console.log(lines.join('\n'));
+rmSync(dir, { recursive: true, force: true });

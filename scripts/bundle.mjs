@@ -4,7 +4,46 @@
 //  - dist/full/: the full CLI as ES modules with code splitting, imported only on a cache miss.
 // Provider packages (and their SDKs) stay outside both and load from node_modules when used.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+// With code splitting, esbuild turns `await import('some-commonjs-package')` into a chunk whose
+// only export is `default` (module.exports), so `(await import('yaml')).parse` was undefined in the
+// bundle while the TypeScript source, run by tsx, worked. Node itself gives a CommonJS module named
+// exports too; this plugin does the same: a dynamic import of a CommonJS package goes through a
+// small ES module that re-exports module.exports' keys by name (read from the package at build time).
+const commonJsNamedExports = {
+  name: 'commonjs-named-exports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.inner) return undefined;
+      const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
+      if (found.errors.length || found.external || !isCommonJs(found.path)) return undefined;
+      return { path: args.path, namespace: 'cjs-named', pluginData: { resolveDir: args.resolveDir, file: found.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cjs-named' }, (args) => {
+      const mod = createRequire(args.pluginData.file)(args.pluginData.file);
+      const names = Object.keys(mod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== '__esModule');
+      const spec = JSON.stringify(args.path);
+      return {
+        resolveDir: args.pluginData.resolveDir,
+        contents: `const m = require(${spec});\nexport default m;\n${names.length ? `export const { ${names.join(', ')} } = m;\n` : ''}`,
+      };
+    });
+  },
+};
+
+/** A .cjs file, or a .js file whose nearest package.json does not say "type": "module". */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, 'utf8')).type !== 'module';
+  }
+  return true;
+}
 
 const outdir = 'packages/cli/dist';
 rmSync(`${outdir}/full`, { recursive: true, force: true });
@@ -35,6 +74,7 @@ await build({
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
+  plugins: [commonJsNamedExports],
   // CommonJS dependencies bundled into ESM still expect require, __filename and __dirname.
   banner: {
     js: [

@@ -122,7 +122,7 @@ function awsClient(gateway: string, key = GATEWAY_KEY) {
 type AnthropicLike = ReturnType<typeof bedrockSdk> | ReturnType<typeof vertexSdk> | ReturnType<typeof anthropicSdk>;
 
 const CLIENTS: Array<[string, (gateway: string) => AnthropicLike, string]> = [
-  ['@anthropic-ai/sdk', anthropicSdk, 'claude-sonnet-4-5-20250929'],
+  ['@anthropic-ai/sdk', anthropicSdk, 'claude-opus-4-5-20251101'],
   ['@anthropic-ai/bedrock-sdk', bedrockSdk, BEDROCK_ID],
   ['@anthropic-ai/vertex-sdk', vertexSdk, VERTEX_NAME],
 ];
@@ -175,7 +175,7 @@ for (const upstream of ['anthropic', 'bedrock', 'vertex']) {
     });
 
     test('count tokens from the Anthropic and Vertex SDKs', async () => {
-      for (const [client, model] of [[anthropicSdk(upstream), 'claude-sonnet-4-5-20250929'], [vertexSdk(upstream), VERTEX_NAME]] as const) {
+      for (const [client, model] of [[anthropicSdk(upstream), 'claude-opus-4-5-20251101'], [vertexSdk(upstream), VERTEX_NAME]] as const) {
         const counted = await client.messages.countTokens({ model, messages: [{ role: 'user', content: 'count me' }] });
         assert.equal(counted.input_tokens, 42);
       }
@@ -267,7 +267,7 @@ test('an error after streaming started reaches Bedrock clients as an exception a
   assert.equal(chunks, 4);
 
   await assert.rejects(streamedText(bedrockSdk('mid-stream'), BEDROCK_ID), (err: unknown) => err instanceof Anthropic.APIError && /Overloaded/.test(err.message));
-  await assert.rejects(streamedText(anthropicSdk('bedrock-mid-stream'), 'claude-sonnet-4-5-20250929'), (err: unknown) => err instanceof Anthropic.APIError && /rate_limit_error/.test(err.message));
+  await assert.rejects(streamedText(anthropicSdk('bedrock-mid-stream'), 'claude-opus-4-5-20251101'), (err: unknown) => err instanceof Anthropic.APIError && /rate_limit_error/.test(err.message));
 });
 
 test('GET /bedrock/inference-profiles answers from the routing table', async () => {

@@ -1,13 +1,18 @@
-// For end-to-end tests: runs the claude-key CLI from its TypeScript sources in a scrubbed environment.
+// For end-to-end tests: runs the built claude-key binary (what npm installs) in a scrubbed environment.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: workspace packages and `tsx` resolve from here. */
+/** The repository root. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The CLI entry point; it runs the same warm path and full CLI as the bundled binary. */
-export const CLI_SOURCE = join(REPO, 'packages/cli/src/main.ts');
+/**
+ * The binary under test: the bundle `npm install -g claude-key` puts on PATH (built by
+ * ./scripts/test's setup step), not the TypeScript source, so a bundling fault fails a test.
+ * CLAUDE_KEY_BIN points the same suites at another build, e.g. an installed one.
+ */
+export const CLI_BIN = process.env.CLAUDE_KEY_BIN ?? join(REPO, 'packages/cli/dist/claude-key.cjs');
 
 export interface CliRun {
   code: number;
@@ -33,7 +38,8 @@ export function runClaudeKey(args: string[], opts: CliRunOptions = {}): Promise<
   const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
   for (const [name, value] of Object.entries(opts.env ?? {})) if (value !== undefined) env[name] = value;
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_SOURCE, ...args], { cwd: opts.cwd ?? REPO, env });
+    if (!existsSync(CLI_BIN)) return fail(new Error(`${CLI_BIN} is missing: run ./scripts/setup (or pnpm run build) first`));
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: opts.cwd ?? REPO, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

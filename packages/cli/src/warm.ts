@@ -9,6 +9,12 @@ import { tryFastPath } from '@claude-key/core/fast-path';
 import { builtinProviderNames } from '@claude-key/core/builtin-names';
 import { providerNames } from './providers.js';
 
+// `claude-key --help | head` closes the pipe early: that is the reader being done, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const argv = process.argv.slice(2);
 const served = tryFastPath({
   helperName: 'claude-key',

@@ -52,10 +52,19 @@ chmod 700 "$keyring_home"
 trap 'rm -rf "$keyring_home"' EXIT INT TERM
 mkdir -p -m 700 "$keyring_home/runtime"
 
+# The bus daemon's own stderr goes to a log, shown only if the session fails: in containers it
+# always says "Failed to set fd limit to 65536: Operation not permitted", which no one can act on.
+cat > "$keyring_home/dbus-daemon" <<EOF
+#!/bin/sh
+exec dbus-daemon "\$@" 2>>"$keyring_home/dbus-daemon.log"
+EOF
+chmod 700 "$keyring_home/dbus-daemon"
+
 # Never let the daemon find (and talk to) the user's own keyring daemon.
 unset GNOME_KEYRING_CONTROL DBUS_SESSION_BUS_ADDRESS
+status=0
 HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$keyring_home/data" \
-  dbus-run-session -- sh -c '
+  dbus-run-session --dbus-daemon="$keyring_home/dbus-daemon" -- sh -c '
     started="$(printf "%s" "claude-key-test" | gnome-keyring-daemon --unlock --daemonize --components=secrets 2>/dev/null)" \
       || { echo "with-keyring: gnome-keyring-daemon did not start" >&2; exit 1; }
     eval "$started"
@@ -63,4 +72,8 @@ HOME="$keyring_home" XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$key
     # Lets a test suite know it is inside this session (and may re-run itself here otherwise).
     export CLAUDE_KEY_KEYRING_SESSION=1
     exec "$@"
-  ' with-keyring "$@"
+  ' with-keyring "$@" || status=$?
+if [ "$status" -ne 0 ] && [ -s "$keyring_home/dbus-daemon.log" ]; then
+  grep -v 'Failed to set fd limit' "$keyring_home/dbus-daemon.log" | sed 's/^/with-keyring: dbus-daemon: /' >&2 || true
+fi
+exit "$status"

@@ -1,13 +1,22 @@
-// Runs claude-key-gateway as a real process from source (for end-to-end, replica and shutdown tests).
+// Runs the built claude-key-gateway binary as a real process (for end-to-end, replica and shutdown tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const BIN = join(REPO_ROOT, 'packages/gateway/src/bin.ts');
+/**
+ * The binary under test: dist/bin.js as npm installs it (built by ./scripts/test's setup step), not
+ * the TypeScript source. CLAUDE_KEY_GATEWAY_BIN points the same suites at another build.
+ */
+export const GATEWAY_BIN = process.env.CLAUDE_KEY_GATEWAY_BIN ?? join(REPO_ROOT, 'packages/gateway/dist/bin.js');
+
+function binArgs(args: string[]): string[] {
+  if (!existsSync(GATEWAY_BIN)) throw new Error(`${GATEWAY_BIN} is missing: run ./scripts/setup (or pnpm run build) first`);
+  return [GATEWAY_BIN, ...args];
+}
 
 export interface GatewayProcess {
   url: string;
@@ -19,9 +28,6 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-/** Node arguments that run a TypeScript entry point of this repo without a build. */
-export const NODE_SOURCE_ARGS = ['--conditions=source', '--import', 'tsx'];
-
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(config));
@@ -30,7 +36,7 @@ export function writeConfig(dir: string, config: Record<string, unknown>): strin
 
 /** Runs a CLI command (usage, audit ...) to completion. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...NODE_SOURCE_ARGS, BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, binArgs(args), { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -40,7 +46,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 }
 
 export async function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [...NODE_SOURCE_ARGS, BIN, 'serve', '--config', configFile, '--port', '0'], {
+  const child = spawn(process.execPath, binArgs(['serve', '--config', configFile, '--port', '0']), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
