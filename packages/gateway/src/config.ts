@@ -256,6 +256,18 @@ export const configSchema = z
       .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500 }),
     redis: z.object({ url: z.string().optional() }).strict().default({}),
     audit: z.object({ includeContent: z.boolean().default(false) }).strict().default({ includeContent: false }),
+    console: z
+      .object({
+        enabled: z.boolean().default(false).describe('Serve the admin console at /console/ (admins only).'),
+        sessionMinutes: z.number().int().positive().default(480).describe('A console session ends this long after sign-in.'),
+        idleMinutes: z.number().int().positive().default(30).describe('...or after this long without a request.'),
+        secureCookie: z
+          .boolean()
+          .optional()
+          .describe('Mark the session cookie Secure; default: when the connection is TLS. Set true behind a TLS-terminating proxy.'),
+      })
+      .strict()
+      .default({ enabled: false, sessionMinutes: 480, idleMinutes: 30 }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })

@@ -9,6 +9,7 @@ import { createAdmin, identityName } from './admin.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TrustRegistry, type TrustDb } from './auth/trust.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
+import { createConsole } from './console/console.js';
 import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import {
@@ -283,6 +284,20 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     parseSince,
   });
 
+  const handleConsole = config.console.enabled
+    ? createConsole({
+        config,
+        authenticator,
+        trust,
+        trustDb,
+        store,
+        flush: () => recorder.flush(),
+        pendingRecords: () => recorder.pending,
+        redis,
+        now,
+      })
+    : undefined;
+
   let closing = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -311,6 +326,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       return void requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
     }
     if (handleAdmin(req, res, pathname, url)) return;
+    if (handleConsole?.(req, res, pathname, url)) return;
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 

@@ -58,6 +58,29 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    sql: [
+      // The console's charts read hourly totals, not raw rows: a month is ~720 rows per key, whatever the traffic.
+      // Keys are never NULL ('-' instead) so ON CONFLICT matches on PostgreSQL and SQLite alike.
+      `CREATE TABLE usage_hourly (
+        hour text NOT NULL, -- 'YYYY-MM-DDTHH' UTC: sorts as time, and substr(hour, 1, 10) is the day in any SQL
+        team_id text NOT NULL, user_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
+        requests bigint NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL,
+        cache_read_tokens bigint NOT NULL, cache_write_tokens bigint NOT NULL,
+        cost_usd double precision NOT NULL,
+        PRIMARY KEY (hour, team_id, user_id, model, status)
+      )`,
+      `INSERT INTO usage_hourly
+         SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(team_id, '-'), COALESCE(user_id, '-'), COALESCE(model, '-'), status,
+                count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd)
+           FROM usage_records GROUP BY 1, 2, 3, 4, 5`,
+      // Recent refusals (429, budget 403) and per-user/team audit searches go straight to their rows.
+      `CREATE INDEX usage_records_status_ts ON usage_records (status, ts)`,
+      `CREATE INDEX usage_records_user_ts ON usage_records (user_id, ts)`,
+      `CREATE INDEX usage_records_team_ts ON usage_records (team_id, ts)`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.

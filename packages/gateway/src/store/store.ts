@@ -1,5 +1,6 @@
 // Usage and audit storage over PGlite or PostgreSQL: batched writes, reports, and the audit chain.
 import { chainBodies, extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
+import { rollupUpsert } from './console-sql.js';
 import { LOCK_KEY, migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -44,6 +45,8 @@ export class Store {
       for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
         await insertUsage(tx, records.slice(i, i + ROWS_PER_INSERT));
         await insertAudit(tx, entries.slice(i, i + ROWS_PER_INSERT));
+        const rollup = rollupUpsert(records.slice(i, i + ROWS_PER_INSERT));
+        if (rollup) await tx.query(rollup.sql, rollup.params);
       }
       const last = entries[entries.length - 1]!;
       await tx.query(
