@@ -11,7 +11,7 @@ import { identityName } from '../admin.js';
 import { verifyChain, type AuditEntry } from '../audit/chain.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
-import { decideKey, listKeys, listRevocations, revoke, subjectKey, type RevocationKind, type TrustDb, type TrustRegistry } from '../auth/trust.js';
+import { decideKey, listKeys, listRevocations, revoke, type RevocationKind, type TrustDb, type TrustRegistry } from '../auth/trust.js';
 import type { GatewayConfig } from '../config.js';
 import { authenticationError, GatewayError, invalidRequest, notFound, permissionError } from '../errors.js';
 import { readBody } from '../receive.js';
@@ -92,12 +92,7 @@ export function createConsole(deps: ConsoleDeps) {
     [`${COOKIE}=${value}`, `Path=${CONSOLE_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`, ...(secure(req) ? ['Secure'] : [])].join('; ');
 
   /** A credential revoked after sign-in ends its sessions: checked on every call, from the registry in memory. */
-  const stillTrusted = (p: Principal) =>
-    !deps.trust.isRevoked('jti', p.credentialId) &&
-    !deps.trust.isRevoked('subject', subjectKey(p.source, p.subject)) &&
-    !(p.kind === 'api-key' && deps.trust.isRevoked('api-key', p.credentialId)) &&
-    !(p.keyId && deps.trust.isRevoked('key', p.keyId)) &&
-    deps.authenticator.isAdmin(p);
+  const stillTrusted = (p: Principal) => !deps.authenticator.isRevoked(p) && deps.authenticator.isAdmin(p);
 
   const sessionOf = (req: IncomingMessage): Session => {
     const session = sessions.get(readCookie(req.headers.cookie, COOKIE));
