@@ -1,0 +1,162 @@
+// The console in a real browser (Debian's chromium through playwright-core): sign in, read charts of real traffic, revoke a key, find the refusal.
+// UPDATE_SCREENSHOTS=1 writes each view to docs/console/*.png for the gateway README.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ENROLL_AUDIENCE } from '../admin.js';
+import { messagesBody, startTestGateway, type TestGateway } from '../test-support/gateway.js';
+import { ENROLLED_ISSUER, issuerConfig, createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, userKey } from '../test-support/keys.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '../../../../docs/console');
+
+describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (./scripts/setup installs chromium)` }, () => {
+  let t: TestGateway;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    const oidc = await createTestIssuer();
+    t = await startTestGateway(
+      {
+        console: { enabled: true },
+        auth: {
+          issuers: [issuerConfig(oidc), { issuer: ENROLLED_ISSUER, audience: TEST_AUDIENCE, trust: 'enrolled' }],
+          admins: [{ source: TEST_ISSUER, subject: 'root' }],
+        },
+        policies: {
+          defaults: { monthlyUsd: 50 },
+          teams: { eng: { monthlyUsd: 200 }, research: { dailyUsd: 0.00001 }, platform: { monthlyUsd: 500 } },
+          users: { carol: { requestsPerMinute: 3 } },
+        },
+      },
+      { issuer: oidc },
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('dialog', (d) => void d.accept());
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** A real request through the gateway: its status and request id. */
+  const ask = async (token: string, model = 'claude-sonnet-4-5-20250929') => {
+    const r = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(messagesBody({ model })),
+    });
+    await r.arrayBuffer();
+    return { status: r.status, id: r.headers.get('x-claude-key-request-id')! };
+  };
+  const shot = async (name: string) => {
+    if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+
+  it('signs in, charts real traffic, approves and revokes a key, and finds the refusal in the audit log', async () => {
+    // Traffic from three teams and two models; research's tiny daily budget and carol's rate limit produce refusals.
+    const as = (sub: string, team: string) => t.issuer.sign({ sub, team });
+    for (const [sub, team, n, model] of [
+      ['alice', 'eng', 4, 'claude-sonnet-4-5-20250929'],
+      ['bob', 'eng', 2, 'claude-haiku-4-5-20251001'],
+      ['erin', 'research', 3, 'claude-sonnet-4-5-20250929'],
+      ['carol', 'platform', 5, 'claude-haiku-4-5-20251001'],
+    ] as const) {
+      for (let i = 0; i < n; i++) await ask(await as(sub, team), model);
+    }
+
+    // A developer enrolls a key; the admin will approve and then revoke it in the console.
+    const dana = await userKey();
+    const enrolled = await fetch(`${t.url}/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jwk: dana.jwk, user: 'dana', teams: ['eng'], proof: await dana.sign({ sub: 'dana' }, ENROLL_AUDIENCE) }),
+    });
+    assert.equal(enrolled.status, 202);
+
+    // Sign in with the keyboard: type the token, Tab to the button, Enter.
+    await page.goto(`${t.url}/console/`);
+    await page.getByLabel('Admin token').fill(await t.issuer.sign({ sub: 'root', team: 'ops' }));
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText(`Signed in as ${TEST_ISSUER} root`).waitFor();
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'ckg_console')!;
+    assert.ok(session.httpOnly);
+    assert.equal(session.sameSite, 'Strict');
+
+    // Usage: a chart drawn on a canvas, its legend naming the teams; hovering a bar shows its numbers.
+    const chart = page.getByRole('img', { name: /Spend per day by team/ });
+    await chart.locator('canvas').waitFor();
+    const legend = await chart.locator('.u-legend').innerText();
+    for (const team of ['eng', 'research', 'platform']) assert.match(legend, new RegExp(team));
+    const box = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height - 4);
+    assert.match(await chart.locator('.u-legend').innerText(), /\$\d/);
+    assert.match(await page.getByRole('table', { name: 'Top users' }).innerText(), /alice/);
+    assert.match(await page.getByRole('table', { name: 'Cost per model' }).innerText(), /claude-haiku-4-5/);
+    await page.getByLabel('Group by').selectOption('model');
+    await page.getByRole('img', { name: /Spend per day by model/ }).locator('canvas').waitFor();
+    await page.getByLabel('Group by').selectOption('team');
+    await chart.locator('canvas').waitFor();
+    await shot('usage');
+
+    // Budgets: spend against each budget, and the refusals.
+    await page.getByRole('link', { name: 'Budgets' }).click();
+    const refusals = page.getByRole('table', { name: /Recent refusals/ });
+    await refusals.waitFor();
+    assert.match(await refusals.innerText(), /429 rate limit\s+carol/);
+    assert.match(await refusals.innerText(), /403 refused\s+erin\s+research/);
+    assert.match(await page.getByRole('row', { name: /team eng/ }).innerText(), /of \$200/);
+    await shot('budgets');
+
+    // Identities: approve dana's key, see a request with it succeed; revoke it, see the next one refused.
+    await page.getByRole('link', { name: 'Identities' }).click();
+    await page.getByRole('button', { name: `Approve key ${dana.kid} of dana` }).click();
+    await page.getByRole('status').filter({ hasText: 'done' }).waitFor();
+    assert.equal((await ask(await dana.sign({ sub: 'dana' }))).status, 200);
+    await page.getByRole('button', { name: `Revoke key ${dana.kid} of dana` }).click();
+    await page.getByRole('cell', { name: 'revoked' }).first().waitFor();
+    const refused = await ask(await dana.sign({ sub: 'dana' }));
+    assert.equal(refused.status, 401);
+    await shot('identities');
+
+    // Audit: search by status; the refusal is there under its request id, and the chain verifies.
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByText(/verified, \d+ records intact/).waitFor();
+    await page.getByLabel('Status').fill('401');
+    await page.getByLabel('Status').press('Enter');
+    // Only the refusal matches: the table shrinks to its one row.
+    await page.getByRole('table', { name: /^1 newest matching records/ }).locator(`code[title="${refused.id}"]`).waitFor();
+    await page.getByLabel('Status').fill('');
+    await page.getByLabel('User').fill('dana');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'key.revoke' }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: /Export these/ }).click();
+    const exported = await (await download).createReadStream();
+    let text = '';
+    for await (const chunk of exported) text += chunk;
+    assert.match(text, /"event":"key.revoke"/);
+    await page.getByLabel('User').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'key.revoke' }).waitFor();
+    await shot('audit');
+
+    // Health: the store answers; the mock upstream served everything.
+    await page.getByRole('link', { name: 'Health' }).click();
+    await page.getByText('up', { exact: true }).first().waitFor();
+    assert.match(await page.getByRole('table', { name: /Deployments, last hour/ }).innerText(), /mock/);
+    await shot('health');
+  });
+});
