@@ -278,7 +278,6 @@ function AuditView() {
       setChain({ error });
     }
   };
-  useEffect(() => void verify(), []);
   const search = (e) => {
     e.preventDefault();
     const q = new URLSearchParams(Object.entries(form).filter(([, v]) => v));
@@ -287,8 +286,8 @@ function AuditView() {
   return html`<section aria-labelledby="audit-h">
     <h2 id="audit-h">Audit log</h2>
     <p class="chain" role="status">Hash chain: ${
-      !chain || chain.checking ? 'verifying…' : chain.error ? html`<span class="warn">${chain.error.message}</span>` : chain.ok ? html`<span class="ok">verified, ${chain.records} records intact</span> (checked ${time(chain.checkedAt)})` : html`<span class="warn">BROKEN at record ${chain.seq}: ${chain.problem}</span>`
-    } <button type="button" onClick=${verify}>Verify again</button></p>
+      !chain ? 'not verified in this session' : chain.checking ? 'verifying…' : chain.error ? html`<span class="warn">${chain.error.message}</span>` : chain.ok ? html`<span class="ok">verified, ${chain.records} records intact</span> (checked ${time(chain.checkedAt)})` : html`<span class="warn">BROKEN at record ${chain.seq}: ${chain.problem}</span>`
+    } <button type="button" onClick=${verify}>Verify the whole chain</button></p>
     <form class="controls" onSubmit=${search} aria-label="Search the audit log">
       ${AUDIT_FIELDS.map(([name, label]) => html`<label for=${`audit-${name}`}>${label}
         <input id=${`audit-${name}`} name=${name} type=${name === 'from' || name === 'to' ? 'datetime-local' : 'text'} inputmode=${name === 'status' ? 'numeric' : undefined} value=${form[name] ?? ''} onInput=${(e) => setForm({ ...form, [name]: e.currentTarget.value })} /></label>`)}

@@ -1,6 +1,7 @@
 // The console in a real browser (Debian's chromium through playwright-core): sign in, read charts of real traffic, revoke a key, find the refusal.
 // UPDATE_SCREENSHOTS=1 writes each view to docs/console/*.png for the gateway README.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
         auth: {
           issuers: [issuerConfig(oidc), { issuer: ENROLLED_ISSUER, audience: TEST_AUDIENCE, trust: 'enrolled' }],
           admins: [{ source: TEST_ISSUER, subject: 'root' }],
+          apiKeys: [{ id: 'ci-deploy', sha256: createHash('sha256').update('ci-deploy-secret').digest('hex'), user: 'ci-deploy', team: 'platform' }],
         },
         policies: {
           defaults: { monthlyUsd: 50 },
@@ -109,6 +111,8 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByRole('img', { name: /Spend per day by model/ }).locator('canvas').waitFor();
     await page.getByLabel('Group by').selectOption('team');
     await chart.locator('canvas').waitFor();
+    const bars = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(bars.x + bars.width - 4, bars.y + bars.height - 4);
     await shot('usage');
 
     // Budgets: spend against each budget, and the refusals.
@@ -133,6 +137,7 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
 
     // Audit: search by status; the refusal is there under its request id, and the chain verifies.
     await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('button', { name: 'Verify the whole chain' }).click();
     await page.getByText(/verified, \d+ records intact/).waitFor();
     await page.getByLabel('Status').fill('401');
     await page.getByLabel('Status').press('Enter');
