@@ -160,7 +160,7 @@ export function createConsole(deps: ConsoleDeps) {
     return v as T;
   };
 
-  const auditFilter = (url: URL): AuditFilter & { requestId?: string } => {
+  const auditFilter = (url: URL): AuditFilter => {
     const p = (name: string) => url.searchParams.get(name)?.trim() || undefined;
     const status = p('status');
     if (status !== undefined && !/^\d{3}$/.test(status)) throw invalidRequest('status must be an HTTP status code.');
@@ -176,13 +176,13 @@ export function createConsole(deps: ConsoleDeps) {
 
   const budgets = async () => {
     const t = new Date(now());
-    const dayStart = `${t.toISOString().slice(0, 10)}T00`;
-    const monthStart = `${t.toISOString().slice(0, 7)}-01T00`;
+    const dayStart = t.toISOString().slice(0, 10);
+    const monthStart = `${t.toISOString().slice(0, 7)}-01`;
     const [today, month] = await Promise.all([spendByScope(rows, dayStart), spendByScope(rows, monthStart)]);
     const spent = (list: typeof today, kind: string, id: string) => list.find((r) => r.kind === kind && r.id === id)?.usd ?? 0;
-    const dayFraction = (now() - Date.parse(`${dayStart}:00:00Z`)) / 86_400_000;
+    const dayFraction = (now() - Date.parse(`${dayStart}T00:00:00Z`)) / 86_400_000;
     const monthEnd = Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 1);
-    const monthFraction = (now() - Date.parse(`${monthStart}:00:00Z`)) / (monthEnd - Date.parse(`${monthStart}:00:00Z`));
+    const monthFraction = (now() - Date.parse(`${monthStart}T00:00:00Z`)) / (monthEnd - Date.parse(`${monthStart}T00:00:00Z`));
     // Straight-line forecast: spend so far over the share of the period gone.
     const forecast = (usd: number, fraction: number) => (fraction > 0 ? usd / Math.max(fraction, 1 / 96) : usd);
     const { defaults, users, teams } = config.policies;

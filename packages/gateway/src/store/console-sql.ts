@@ -1,4 +1,5 @@
 // The console's reads (and the hourly rollup it reads from), in plain SQL that PostgreSQL, PGlite and SQLite all run.
+import { AUDIT_EVENT_PREDICATE } from './migrations.js';
 import type { RequestRecord } from './record.js';
 
 /** Runs one statement and returns its rows: RemoteStore.query, or a pg/PGlite client in the bench. */
@@ -11,49 +12,53 @@ const COLUMN: Record<Dimension, string> = { team: 'team_id', user: 'user_id', mo
 /** Series show this many keys by cost; the rest is summed as "other", so a chart stays readable. */
 const SERIES_KEYS = 8;
 
-/** `YYYY-MM-DDTHH` of a time, UTC: the rollup's key, computed here so the SQL needs no date functions. */
+/** `YYYY-MM-DDTHH` of a time, UTC: the rollups' key, computed here so the SQL needs no date functions. */
 export const hourOf = (iso: string) => iso.slice(0, 13);
 
-/**
- * The upsert that keeps `usage_hourly` in step with a batch of usage rows, in the same transaction.
- * The batch is summed here first, so a batch of 500 requests is a handful of rows.
- */
-export function rollupUpsert(records: readonly RequestRecord[]): { sql: string; params: unknown[] } | undefined {
-  const sums = new Map<string, number[]>();
-  const keys = new Map<string, unknown[]>();
-  for (const r of records) {
-    const key = [hourOf(new Date(r.time).toISOString()), r.team ?? '-', r.user ?? '-', r.model ?? '-', r.status];
-    const id = JSON.stringify(key);
-    const s = sums.get(id) ?? [0, 0, 0, 0, 0, 0];
-    s[0]! += 1;
-    s[1]! += r.inputTokens;
-    s[2]! += r.outputTokens;
-    s[3]! += r.cacheReadTokens;
-    s[4]! += r.cacheWriteTokens;
-    s[5]! += r.costUsd;
-    sums.set(id, s);
-    keys.set(id, key);
-  }
-  if (!sums.size) return undefined;
+const SUM_COLUMNS = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd'];
+
+/** One multi-row upsert adding a batch's sums to a rollup table. */
+function upsert(table: string, keyColumns: string[], sums: Map<string, { key: unknown[]; sums: number[] }>) {
   const params: unknown[] = [];
   const values: string[] = [];
-  for (const [id, s] of sums) {
-    const row = [...keys.get(id)!, ...s];
+  for (const { key, sums: s } of sums.values()) {
+    const row = [...key, ...s];
     values.push(`(${row.map((_, i) => `$${params.length + i + 1}`).join(', ')})`);
     params.push(...row);
   }
   return {
-    sql: `INSERT INTO usage_hourly (hour, team_id, user_id, model, status, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
-          VALUES ${values.join(', ')}
-          ON CONFLICT (hour, team_id, user_id, model, status) DO UPDATE SET
-            requests = usage_hourly.requests + EXCLUDED.requests,
-            input_tokens = usage_hourly.input_tokens + EXCLUDED.input_tokens,
-            output_tokens = usage_hourly.output_tokens + EXCLUDED.output_tokens,
-            cache_read_tokens = usage_hourly.cache_read_tokens + EXCLUDED.cache_read_tokens,
-            cache_write_tokens = usage_hourly.cache_write_tokens + EXCLUDED.cache_write_tokens,
-            cost_usd = usage_hourly.cost_usd + EXCLUDED.cost_usd`,
+    sql: `INSERT INTO ${table} (${[...keyColumns, ...SUM_COLUMNS].join(', ')}) VALUES ${values.join(', ')}
+          ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${SUM_COLUMNS.map((c) => `${c} = ${table}.${c} + EXCLUDED.${c}`).join(', ')}`,
     params,
   };
+}
+
+/**
+ * The upserts that keep the rollups in step with a batch of usage rows, in the same transaction.
+ * The batch is summed here first, so 500 requests are a handful of rows per table.
+ */
+export function rollupUpserts(records: readonly RequestRecord[]): { sql: string; params: unknown[] }[] {
+  if (!records.length) return [];
+  const tables = {
+    usage_hourly: { keys: ['hour', 'team_id', 'model', 'status'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
+    usage_user_hourly: { keys: ['hour', 'user_id', 'team_id'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
+    usage_user_daily: { keys: ['day', 'user_id', 'team_id'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
+  };
+  for (const r of records) {
+    const hour = hourOf(new Date(r.time).toISOString());
+    const [team, user, model] = [r.team ?? '-', r.user ?? '-', r.model ?? '-'];
+    const add = (t: keyof typeof tables, key: unknown[]) => {
+      const id = JSON.stringify(key);
+      const entry = tables[t].sums.get(id) ?? { key, sums: [0, 0, 0, 0, 0, 0] };
+      const v = [1, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd];
+      v.forEach((n, i) => (entry.sums[i]! += n));
+      tables[t].sums.set(id, entry);
+    };
+    add('usage_hourly', [hour, team, model, r.status]);
+    add('usage_user_hourly', [hour, user, team]);
+    add('usage_user_daily', [hour.slice(0, 10), user, team]);
+  }
+  return Object.entries(tables).map(([table, t]) => upsert(table, t.keys, t.sums));
 }
 
 /** The window a period picker value covers, ending now, and its bucket (an hour for a day, else a day). */
@@ -93,12 +98,20 @@ const totals = (r: Record<string, unknown>): Totals => ({
   costUsd: Number(r.cost),
 });
 
-/** Totals per team, user or model in [from, to] hours, costliest first. */
-export async function totalsBy(rows: Rows, by: Dimension, from: string, to: string, limit = 50): Promise<Totals[]> {
+/** Where a dimension's sums live for a bucket size: its rollup table, time column and how to cut the bucket. */
+function source(by: Dimension, bucket: 'hour' | 'day', from: string, to: string) {
+  if (by !== 'user') return { table: 'usage_hourly', time: 'hour', from, to, bucketExpr: `substr(hour, 1, ${bucket === 'hour' ? 13 : 10})` };
+  if (bucket === 'hour') return { table: 'usage_user_hourly', time: 'hour', from, to, bucketExpr: 'hour' };
+  return { table: 'usage_user_daily', time: 'day', from: from.slice(0, 10), to: to.slice(0, 10), bucketExpr: 'day' };
+}
+
+/** Totals per team, user or model in a window, costliest first. */
+export async function totalsBy(rows: Rows, by: Dimension, from: string, to: string, bucket: 'hour' | 'day', limit = 50): Promise<Totals[]> {
+  const src = source(by, bucket, from, to);
   const result = await rows(
-    `SELECT ${COLUMN[by]} AS key, ${SUMS} FROM usage_hourly WHERE hour >= $1 AND hour <= $2
+    `SELECT ${COLUMN[by]} AS key, ${SUMS} FROM ${src.table} WHERE ${src.time} >= $1 AND ${src.time} <= $2
       GROUP BY ${COLUMN[by]} ORDER BY cost DESC, key LIMIT ${Number(limit)}`,
-    [from, to],
+    [src.from, src.to],
   );
   return result.map(totals);
 }
@@ -117,15 +130,15 @@ export interface Series {
 /** Cost, tokens and requests per bucket for the costliest keys of a dimension. */
 export async function usageSeries(rows: Rows, by: Dimension, period: Period, nowMs: number): Promise<Series> {
   const w = periodWindow(period, nowMs);
-  const top = await totalsBy(rows, by, w.from, w.to, 50);
+  const top = await totalsBy(rows, by, w.from, w.to, w.bucket, 50);
+  const src = source(by, w.bucket, w.from, w.to);
   const shown = top.slice(0, SERIES_KEYS).map((t) => t.key);
   const column = COLUMN[by];
   const keyExpr = shown.length ? `CASE WHEN ${column} IN (${shown.map((_, i) => `$${i + 3}`).join(', ')}) THEN ${column} ELSE '(other)' END` : `'(other)'`;
-  const length = w.bucket === 'hour' ? 13 : 10;
   const result = await rows<Record<string, unknown>>(
-    `SELECT substr(hour, 1, ${length}) AS bucket, ${keyExpr} AS key, ${SUMS}
-       FROM usage_hourly WHERE hour >= $1 AND hour <= $2 GROUP BY 1, 2`,
-    [w.from, w.to, ...shown],
+    `SELECT ${src.bucketExpr} AS bucket, ${keyExpr} AS key, ${SUMS}
+       FROM ${src.table} WHERE ${src.time} >= $1 AND ${src.time} <= $2 GROUP BY 1, 2`,
+    [src.from, src.to, ...shown],
   );
   const index = new Map(w.buckets.map((b, i) => [b, i]));
   const byKey = new Map<string, Series['series'][number]>();
@@ -145,13 +158,13 @@ export async function usageSeries(rows: Rows, by: Dimension, period: Period, now
   return { by, period, bucket: w.bucket, buckets: w.buckets, series, totals: top };
 }
 
-/** Spend per user and team since a time (the start of today or of the month), for budgets. */
-export async function spendByScope(rows: Rows, sinceHour: string): Promise<{ kind: 'user' | 'team'; id: string; usd: number }[]> {
+/** Spend per user and team since a UTC day (today, or the first of the month), for budgets. */
+export async function spendByScope(rows: Rows, sinceDay: string): Promise<{ kind: 'user' | 'team'; id: string; usd: number }[]> {
   const result = await rows<{ kind: 'user' | 'team'; id: string; usd: number }>(
-    `SELECT 'user' AS kind, user_id AS id, sum(cost_usd) AS usd FROM usage_hourly WHERE hour >= $1 GROUP BY user_id
+    `SELECT 'user' AS kind, user_id AS id, sum(cost_usd) AS usd FROM usage_user_daily WHERE day >= $1 GROUP BY user_id
      UNION ALL
-     SELECT 'team' AS kind, team_id AS id, sum(cost_usd) AS usd FROM usage_hourly WHERE hour >= $1 GROUP BY team_id`,
-    [sinceHour],
+     SELECT 'team' AS kind, team_id AS id, sum(cost_usd) AS usd FROM usage_hourly WHERE hour >= $2 GROUP BY team_id`,
+    [sinceDay, `${sinceDay}T00`],
   );
   return result.map((r) => ({ kind: r.kind, id: String(r.id), usd: Number(r.usd) }));
 }
@@ -242,29 +255,53 @@ export interface AuditRow {
 }
 
 /**
- * Audit entries (the hash-chained text, re-verifiable) whose body mentions every given value, newest
- * first, at most `limit`. Bodies are JSON with fields in a fixed order, so a field is matched as its text.
+ * Audit entries (the hash-chained text, re-verifiable) matching a filter, newest first, at most `limit`.
+ * Request records are found through usage rows and their indexes (user, team, model, status, time),
+ * each pointing at its entry; other events (enrollments, approvals, revocations, console sign-ins)
+ * through the partial index of non-request entries, matched on their JSON text.
  */
-export async function searchAudit(rows: Rows, f: AuditFilter & { event?: boolean }, limit = 200): Promise<AuditRow[]> {
-  const where: string[] = [];
+export async function searchAudit(rows: Rows, f: AuditFilter, limit = 200): Promise<AuditRow[]> {
+  limit = Math.min(Math.max(limit, 1), 100_000);
+  const where: string[] = ['u.audit_seq IS NOT NULL'];
   const params: unknown[] = [];
-  const like = (field: string, value: unknown) => {
-    params.push(`%${JSON.stringify(field).slice(0, -1)}":${JSON.stringify(value).replace(/[%_\\]/g, '\\$&')}%`);
-    where.push(`body LIKE $${params.length} ESCAPE '\\'`);
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
   };
-  if (f.user) like('user', f.user);
-  if (f.team) like('team', f.team);
-  if (f.model) like('model', f.model);
-  if (f.status !== undefined) like('status', f.status);
-  if (f.event) where.push(`body LIKE '%"event":%'`);
+  if (f.user) add('u.user_id = ?', f.user);
+  if (f.team) add('u.team_id = ?', f.team);
+  if (f.model) add('u.model = ?', f.model);
+  if (f.status !== undefined) add('u.status = ?', f.status);
+  if (f.from) add('u.ts >= ?', f.from);
+  if (f.to) add('u.ts < ?', f.to);
+  const requests = rows<{ seq: string; prev_hash: string; hash: string; body: string }>(
+    `SELECT a.seq, a.prev_hash, a.hash, a.body FROM usage_records u JOIN audit_log a ON a.seq = u.audit_seq
+      WHERE ${where.join(' AND ')} ORDER BY u.ts DESC LIMIT ${limit}`,
+    params,
+  );
+  // Events carry no model or status: a filter on either leaves them out.
+  const events = f.model || f.status !== undefined ? Promise.resolve([]) : searchEvents(rows, f, limit);
+  const merged = [...(await requests), ...(await events)].map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, body: r.body }));
+  return merged.sort((a, b) => b.seq - a.seq).slice(0, limit);
+}
+
+function searchEvents(rows: Rows, f: AuditFilter, limit: number) {
+  const where = [AUDIT_EVENT_PREDICATE];
+  const params: unknown[] = [];
+  const like = (field: string, value: string, array = false) => {
+    params.push(`%"${field}":${array ? '[%' : ''}${JSON.stringify(value).replace(/[%_\\]/g, '\\$&')}%`);
+    return `body LIKE $${params.length} ESCAPE '\\'`;
+  };
+  // A user filter matches the user an event is about or the admin who did it (`by`, "source subject").
+  if (f.user) where.push(`(${like('user', f.user)} OR ${like('by', f.user)})`);
+  if (f.team) where.push(`(${like('team', f.team)} OR ${like('teams', f.team, true)})`);
   // Every body starts with {"time":"<ISO>", so its time is a fixed slice of the text.
   if (f.from) (params.push(f.from), where.push(`substr(body, 10, 24) >= $${params.length}`));
   if (f.to) (params.push(f.to), where.push(`substr(body, 10, 24) < $${params.length}`));
-  const result = await rows<{ seq: string; prev_hash: string; hash: string; body: string }>(
-    `SELECT seq, prev_hash, hash, body FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${Math.min(Math.max(limit, 1), 100_000)}`,
+  return rows<{ seq: string; prev_hash: string; hash: string; body: string }>(
+    `SELECT seq, prev_hash, hash, body FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${limit}`,
     params,
   );
-  return result.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, body: r.body }));
 }
 
 export interface DeploymentHealth {

@@ -1,6 +1,12 @@
 // Schema migrations, applied in order and recorded, identical on PGlite and PostgreSQL.
 import type { SqlDatabase } from './sql.js';
 
+const ROLLUP_SUMS = `requests bigint NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL,
+  cache_read_tokens bigint NOT NULL, cache_write_tokens bigint NOT NULL, cost_usd double precision NOT NULL`;
+const BACKFILL_SUMS = 'count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd)';
+/** An audit entry that is not a request record (those start with time, then requestId). The same text must be in the query for the index to serve it. */
+export const AUDIT_EVENT_PREDICATE = `body NOT LIKE '{"time":"________________________","requestId":%'`;
+
 export const MIGRATIONS: { version: number; sql: string[] }[] = [
   {
     version: 1,
@@ -61,24 +67,32 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
   {
     version: 4,
     sql: [
-      // The console's charts read hourly totals, not raw rows: a month is ~720 rows per key, whatever the traffic.
-      // Keys are never NULL ('-' instead) so ON CONFLICT matches on PostgreSQL and SQLite alike.
+      // The console's charts read rollups, not raw rows. Each is keyed to stay small at any traffic:
+      // teams and models by hour; users by hour (read for one day only) and by day. Keys are never
+      // NULL ('-' instead) so ON CONFLICT matches on PostgreSQL and SQLite alike. hour is
+      // 'YYYY-MM-DDTHH' and day 'YYYY-MM-DD' (UTC) as text: they sort as time in any SQL.
       `CREATE TABLE usage_hourly (
-        hour text NOT NULL, -- 'YYYY-MM-DDTHH' UTC: sorts as time, and substr(hour, 1, 10) is the day in any SQL
-        team_id text NOT NULL, user_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
-        requests bigint NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL,
-        cache_read_tokens bigint NOT NULL, cache_write_tokens bigint NOT NULL,
-        cost_usd double precision NOT NULL,
-        PRIMARY KEY (hour, team_id, user_id, model, status)
+        hour text NOT NULL, team_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
+        ${ROLLUP_SUMS},
+        PRIMARY KEY (hour, team_id, model, status)
       )`,
-      `INSERT INTO usage_hourly
-         SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(team_id, '-'), COALESCE(user_id, '-'), COALESCE(model, '-'), status,
-                count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd)
-           FROM usage_records GROUP BY 1, 2, 3, 4, 5`,
-      // Recent refusals (429, budget 403) and per-user/team audit searches go straight to their rows.
+      `CREATE TABLE usage_user_hourly (hour text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (hour, user_id, team_id))`,
+      `CREATE TABLE usage_user_daily (day text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (day, user_id, team_id))`,
+      // Existing rows, once (PostgreSQL/PGlite spelling of the hour; new rows are summed in Store.write).
+      `INSERT INTO usage_hourly SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(team_id, '-'), COALESCE(model, '-'), status, ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3, 4`,
+      `INSERT INTO usage_user_hourly SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(user_id, '-'), COALESCE(team_id, '-'), ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3`,
+      `INSERT INTO usage_user_daily SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COALESCE(user_id, '-'), COALESCE(team_id, '-'), ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3`,
+      // Which audit entry records a request: the console's audit search filters usage rows through
+      // their indexes and reads the hash-chained entries they point at.
+      `ALTER TABLE usage_records ADD COLUMN audit_seq bigint`,
+      `UPDATE usage_records SET audit_seq = a.seq FROM audit_log a
+        WHERE a.body LIKE '{"time":%,"requestId":%' AND (a.body::json ->> 'requestId') = usage_records.request_id`,
       `CREATE INDEX usage_records_status_ts ON usage_records (status, ts)`,
       `CREATE INDEX usage_records_user_ts ON usage_records (user_id, ts)`,
       `CREATE INDEX usage_records_team_ts ON usage_records (team_id, ts)`,
+      `CREATE INDEX usage_records_model_ts ON usage_records (model, ts)`,
+      // Trust and console events (every entry that is not a request) are few: found without a scan.
+      `CREATE INDEX audit_log_events ON audit_log (seq) WHERE ${AUDIT_EVENT_PREDICATE}`,
     ],
   },
 ];
