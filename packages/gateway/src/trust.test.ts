@@ -1,6 +1,7 @@
 // Every claim has an authority: enrolled keys are their user, service issuers stay in their pins, admins are identities.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK } from 'jose';
 import { ENROLL_AUDIENCE } from './admin.js';
 import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
 import { createTestIssuer, ENROLLED_ISSUER as ENROLLED, issuerConfig, TEST_AUDIENCE, TEST_ISSUER, userKey, type TestIssuer } from './test-support/keys.js';
