@@ -54,6 +54,10 @@ function SignIn({ onSignedIn }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState();
   const [busy, setBusy] = useState(false);
+  const [openid, setOpenid] = useState();
+  useEffect(() => {
+    api('login/options').then((o) => setOpenid(o.openid), () => undefined);
+  }, []);
   const submit = async (e) => {
     e.preventDefault();
     setBusy(true);
@@ -78,6 +82,7 @@ function SignIn({ onSignedIn }) {
       <button type="submit" disabled=${busy}>Sign in</button>
     </form>
     <${Failure} error=${error} />
+    ${openid && html`<p class="or">or</p><a class="button" href="/console/api/login">Sign in at ${openid.issuer}</a>`}
   </main>`;
 }
 

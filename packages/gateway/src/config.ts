@@ -265,6 +265,16 @@ export const configSchema = z
           .boolean()
           .optional()
           .describe('Mark the session cookie Secure; default: when the connection is TLS. Set true behind a TLS-terminating proxy.'),
+        login: z
+          .object({
+            issuer: z.string().min(1).describe('An OpenID Provider in auth.issuers (trust: openid) to sign admins in with.'),
+            clientId: z.string().min(1).describe('The console\'s client at that provider: a public client, authorization code with PKCE.'),
+            redirectUri: z.string().url().describe('Registered at the provider: this gateway\'s public URL + /console/api/login/callback.'),
+            scope: z.string().default('openid profile').describe('Scopes to ask for; add what makes the provider put team or groups claims in the ID token.'),
+          })
+          .strict()
+          .optional()
+          .describe('OIDC login (authorization code + PKCE) besides pasting a token.'),
       })
       .strict()
       .default({ enabled: false, sessionMinutes: 480, idleMinutes: 30 }),
@@ -273,6 +283,10 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const login = cfg.console.login;
+    if (login && !cfg.auth.issuers.some((i) => i.issuer === login.issuer && i.trust === 'openid')) {
+      ctx.addIssue({ code: 'custom', path: ['console', 'login', 'issuer'], message: `"${login.issuer}" is not an OpenID Provider in auth.issuers` });
+    }
     cfg.routes.forEach((route, i) => {
       if (!cfg.upstreams[route.upstream]) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `unknown upstream "${route.upstream}"` });

@@ -28,9 +28,12 @@ import {
   type Rows,
 } from '../store/console-sql.js';
 import type { RemoteStore } from '../store/remote-store.js';
+import { OidcLogin } from './oidc-login.js';
 import { COOKIE, readCookie, sameToken, Sessions, type Session } from './sessions.js';
 
 export const CONSOLE_PATH = '/console';
+/** Binds a login at the OpenID Provider to the browser that started it; Lax, as the provider's redirect back is cross-site. */
+const LOGIN_COOKIE = 'ckg_console_login';
 const API = `${CONSOLE_PATH}/api/`;
 const BODY_BYTES = 16 * 1024;
 
@@ -145,6 +148,32 @@ export function createConsole(deps: ConsoleDeps) {
     const session = sessions.open(principal);
     await audit('console.signin', identityName(principal), { credentialId: principal.credentialId });
     send(res, 200, identity(session), { 'set-cookie': sessionCookie(req, session.id, settings.sessionMinutes * 60) });
+  };
+
+  const login = settings.login ? new OidcLogin(settings.login, now) : undefined;
+  const loginCookie = (req: IncomingMessage, value: string, maxAgeSeconds: number) =>
+    [`${LOGIN_COOKIE}=${value}`, `Path=${API}login`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`, ...(secure(req) ? ['Secure'] : [])].join('; ');
+
+  const startLogin = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!login) throw notFound('This console has no OpenID Provider login (console.login).');
+    const { url, state } = await login.start();
+    res.writeHead(302, { ...SECURITY_HEADERS, location: url, 'set-cookie': loginCookie(req, state, 600) }).end();
+  };
+
+  /** Back from the provider: the same trust rules as a pasted token (claim mapping, revocation, auth.admins). */
+  const finishLogin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (!login) throw notFound('This console has no OpenID Provider login (console.login).');
+    const { claims, credentialId } = await login.finish(url.searchParams, readCookie(req.headers.cookie, LOGIN_COOKIE));
+    const principal = deps.authenticator.jwt.openidPrincipal(settings.login!.issuer, claims, credentialId);
+    if (deps.authenticator.isRevoked(principal)) throw authenticationError('Credential has been revoked.');
+    if (!deps.authenticator.isAdmin(principal)) throw permissionError(`${identityName(principal)} is not a gateway admin.`);
+    const session = sessions.open(principal);
+    await audit('console.signin', identityName(principal), { credentialId, login: 'openid' });
+    res.writeHead(302, {
+      ...SECURITY_HEADERS,
+      location: `${CONSOLE_PATH}/`,
+      'set-cookie': [sessionCookie(req, session.id, settings.sessionMinutes * 60), loginCookie(req, '', 0)] as never,
+    }).end();
   };
 
   const signOut = async (req: IncomingMessage, res: ServerResponse) => {
@@ -277,6 +306,10 @@ export function createConsole(deps: ConsoleDeps) {
 
   const routes: Route[] = [
     { method: 'POST', path: /^session$/, run: (req, res) => signIn(req, res) },
+    { method: 'GET', path: /^login$/, run: (req, res) => startLogin(req, res) },
+    { method: 'GET', path: /^login\/callback$/, run: (req, res, _m, url) => finishLogin(req, res, url) },
+    // Public, like /.well-known/claude-key: which provider the sign-in page offers, if any.
+    { method: 'GET', path: /^login\/options$/, run: async (_req, res) => send(res, 200, { openid: settings.login ? { issuer: settings.login.issuer } : null }) },
     { method: 'DELETE', path: /^session$/, run: (req, res) => signOut(req, res) },
     get(/^session$/, async (_url, s) => identity(s)),
     get(/^usage$/, async (url) => {
