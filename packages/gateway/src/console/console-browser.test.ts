@@ -7,11 +7,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer } from 'node:net';
 import { ENROLL_AUDIENCE } from '../admin.js';
+import { parseConfig } from '../config.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { createLogger } from '../log.js';
+import { CONSOLE_CLIENT_ID, startConsoleOp } from '../test-support/oidc-op.js';
 import { messagesBody, startTestGateway, type TestGateway } from '../test-support/gateway.js';
 import { ENROLLED_ISSUER, issuerConfig, createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, userKey } from '../test-support/keys.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '../../../../docs/console');
 
 describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (./scripts/setup installs chromium)` }, () => {
@@ -39,7 +45,7 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: BROWSER_ARGS,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('dialog', (d) => void d.accept());
@@ -163,5 +169,76 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByText('up', { exact: true }).first().waitFor();
     assert.match(await page.getByRole('table', { name: /Deployments, last hour/ }).innerText(), /mock/);
     await shot('health');
+  });
+});
+
+describe('console login at an OpenID Provider, in a browser', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` }, () => {
+  let op: Awaited<ReturnType<typeof startConsoleOp>>;
+  let gateway: Gateway;
+  let url: string;
+  let browser: Browser;
+
+  before(async () => {
+    op = await startConsoleOp();
+    // The redirect URI names the gateway's port, so the port is chosen before the config is made.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const config = parseConfig({
+      listen: { host: '127.0.0.1', port },
+      store: { path: 'memory://', flushIntervalMs: 20 },
+      auth: {
+        issuers: [{ issuer: op.issuer, audience: 'claude-key-gateway', discovery: true, algorithms: ['ES256'] }],
+        admins: [{ source: op.issuer, group: 'gateway-admins' }],
+      },
+      console: { enabled: true, login: { issuer: op.issuer, clientId: CONSOLE_CLIENT_ID, redirectUri: `http://127.0.0.1:${port}/console/api/login/callback`, scope: 'openid' } },
+    });
+    gateway = await createGateway(config, { logger: createLogger('silent') });
+    url = await gateway.listen(port, '127.0.0.1');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await gateway?.close();
+    await op?.close();
+  });
+
+  /** Leaves for the provider from the sign-in page, logs in as `account` there and consents. */
+  const loginAs = async (account: string) => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/console/`);
+    await page.getByRole('link', { name: `Sign in at ${op.issuer}` }).click();
+    await page.locator('input[name="login"]').fill(account);
+    await page.locator('input[name="password"]').fill('any password');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').click(); // consent
+    return page;
+  };
+
+  it('signs an admin in with the authorization code flow and PKCE; the session cookie is HttpOnly and SameSite=Strict', async () => {
+    const page = await loginAs('root');
+    await page.getByText(`Signed in as ${op.issuer} root`).waitFor();
+    const session = (await page.context().cookies()).find((c) => c.name === 'ckg_console')!;
+    assert.ok(session.httpOnly);
+    assert.equal(session.sameSite, 'Strict');
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('cell', { name: 'console.signin' }).waitFor();
+    await page.close();
+  });
+
+  it('refuses someone the provider knows but auth.admins does not name', async () => {
+    const page = await loginAs('mallory');
+    await page.getByText(/not a gateway admin/).waitFor();
+    assert.equal((await page.context().cookies()).find((c) => c.name === 'ckg_console'), undefined);
+    await page.close();
+  });
+
+  it('refuses a callback this browser did not start', async () => {
+    const res = await fetch(`${url}/console/api/login/callback?code=x&state=forged`);
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'authentication_error');
   });
 });
