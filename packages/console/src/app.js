@@ -328,6 +328,11 @@ function HealthView() {
       <tbody>${d.lastHour.length ? d.lastHour.map((u) => html`<tr><td>${u.upstream}</td><td>${u.deployment}</td><td class="num">${u.requests}</td><td class="num">${u.errors}</td><td class=${`num ${u.errors / u.requests > 0.05 ? 'warn' : ''}`}>${((100 * u.errors) / u.requests).toFixed(1)}%</td><td class="num">${u.meanLatencyMs ?? '–'} ms</td></tr>`) : html`<tr><td colspan="6">No upstream traffic in the last hour.</td></tr>`}</tbody>
     </table>
     <table>
+      <caption>Fallbacks since this replica started: answered by another deployment after the first one failed</caption>
+      <thead><tr><th scope="col">First tried</th><th scope="col">Answered by</th><th scope="col" class="num">Requests</th></tr></thead>
+      <tbody>${d.fallbacks.length ? d.fallbacks.map((f) => html`<tr><td>${f.from}</td><td>${f.to}</td><td class="num">${f.requests}</td></tr>`) : html`<tr><td colspan="3">None.</td></tr>`}</tbody>
+    </table>
+    <table>
       <caption>Model groups and their deployments (first is drawn by weight, the rest are fallbacks)</caption>
       <thead><tr><th scope="col">Model</th><th scope="col">Deployments</th></tr></thead>
       <tbody>${d.models.length ? d.models.map((m) => html`<tr><td>${m.name}</td><td>${m.deployments.join(' → ')}</td></tr>`) : html`<tr><td colspan="2">No model groups; routes: ${d.upstreams.map((u) => `${u.name} (${u.type})`).join(', ')}</td></tr>`}</tbody>

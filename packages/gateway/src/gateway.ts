@@ -172,6 +172,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
       metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWriteTokens);
       metrics.cost.inc(cost);
+      if (ctx.fellBackFrom) metrics.fallbacks.inc({ from: ctx.fellBackFrom, to: record.deployment ?? '-' });
       if (p && ctx.operation === 'messages') {
         const scopes = scopesFor(config, p);
         void budgets.add(scopes, cost, ctx.receivedAt).catch((err) => log.warn('budget ledger update failed', { error: (err as Error).message }));
@@ -294,6 +295,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         flush: () => recorder.flush(),
         pendingRecords: () => recorder.pending,
         redis,
+        metrics,
         now,
       })
     : undefined;

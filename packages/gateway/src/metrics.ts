@@ -16,7 +16,9 @@ export function createMetrics() {
   const tokens = new Counter({ name: 'claude_key_gateway_tokens_total', help: 'Tokens by kind.', labelNames: ['kind'], registers: [registry] });
   const cost = new Counter({ name: 'claude_key_gateway_cost_usd_total', help: 'Cost of answered requests in USD.', registers: [registry] });
   const pending = new Gauge({ name: 'claude_key_gateway_records_pending', help: 'Usage/audit records not yet written.', registers: [registry] });
-  return { registry, requests, duration, tokens, cost, pending };
+  // A request another deployment answered after the first one tried failed (429, 5xx, 529, timeout).
+  const fallbacks = new Counter({ name: 'claude_key_gateway_fallbacks_total', help: 'Requests answered after a failed try, by the deployment first tried and the one that answered.', labelNames: ['from', 'to'], registers: [registry] });
+  return { registry, requests, duration, tokens, cost, pending, fallbacks };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

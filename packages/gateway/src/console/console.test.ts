@@ -153,6 +153,39 @@ describe('console API', () => {
     assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
   });
 
+  it('shows, under health, a fallback from a deployment that is down to the next one', async () => {
+    const g = await startTestGateway({
+      console: { enabled: true },
+      auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] },
+      upstreams: { down: { type: 'mock', url: 'http://127.0.0.1:1' }, mock: { type: 'mock' } },
+      models: [{ name: 'claude-sonnet-4-5', aliases: ['claude-sonnet-4-5-20250929'], deployments: [{ upstream: 'down', model: 'm1', weight: 1 }, { upstream: 'mock', model: 'm2', weight: 0 }] }],
+    });
+    try {
+      const r = await fetch(`${g.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await g.issuer.sign()}`, 'content-type': 'application/json' },
+        body: JSON.stringify(messagesBody()),
+      });
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+      const signin = await fetch(`${g.url}/console/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: g.url },
+        body: JSON.stringify({ token: await g.issuer.sign({ sub: 'root' }) }),
+      });
+      const health = (await (await fetch(`${g.url}/console/api/health`, { headers: { cookie: cookieOf(signin) } })).json()) as {
+        store: { ok: boolean };
+        fallbacks: { from: string; to: string; requests: number }[];
+        lastHour: { deployment: string; requests: number }[];
+      };
+      assert.equal(health.store.ok, true);
+      assert.deepEqual(health.fallbacks, [{ from: 'down/m1', to: 'mock/m2', requests: 1 }]);
+      assert.deepEqual(health.lastHour.map((d) => [d.deployment, d.requests]), [['mock/m2', 1]]);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('serves the page with a strict CSP, and is absent when the console is off', async () => {
     const page = await fetch(`${t.url}/console/`);
     assert.equal(page.status, 200);

@@ -27,6 +27,7 @@ import {
   type Period,
   type Rows,
 } from '../store/console-sql.js';
+import type { Metrics } from '../metrics.js';
 import type { RemoteStore } from '../store/remote-store.js';
 import { OidcLogin } from './oidc-login.js';
 import { COOKIE, readCookie, sameToken, Sessions, type Session } from './sessions.js';
@@ -47,6 +48,7 @@ export interface ConsoleDeps {
   flush: () => Promise<void>;
   pendingRecords: () => number;
   redis: Redis | undefined;
+  metrics: Metrics;
   now: () => number;
 }
 
@@ -264,6 +266,8 @@ export function createConsole(deps: ConsoleDeps) {
       upstreams: Object.entries(config.upstreams).map(([name, u]) => ({ name, type: u.type })),
       models: config.models.map((m) => ({ name: m.name, deployments: m.deployments.map((d) => `${d.upstream}/${d.model}`) })),
       lastHour: await deploymentHealth(rows, since),
+      // Kept by this replica since it started (Prometheus has every replica's).
+      fallbacks: (await deps.metrics.fallbacks.get()).values.map((v) => ({ from: String(v.labels.from), to: String(v.labels.to), requests: v.value })),
     };
   };
 
