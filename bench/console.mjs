@@ -78,7 +78,7 @@ if (!process.env.SKIP_SEED) {
   log(`seeded ${ROWS.toLocaleString('en-US')} rows: usage ${(seedMs / 1000).toFixed(0)} s, rollup ${(rollupMs / 1000).toFixed(1)} s`);
 }
 
-const counts = (await client.query(`SELECT (SELECT count(*) FROM usage_records) AS usage, (SELECT count(*) FROM usage_hourly) AS hourly, (SELECT count(*) FROM usage_user_hourly) AS user_hourly, (SELECT count(*) FROM usage_user_daily) AS user_daily, (SELECT count(*) FROM audit_log) AS audit`)).rows[0];
+const counts = (await client.query(`SELECT (SELECT count(*) FROM usage_records) AS usage, (SELECT count(*) FROM usage_hourly) AS hourly, (SELECT count(*) FROM usage_daily) AS daily, (SELECT count(*) FROM usage_user_hourly) AS user_hourly, (SELECT count(*) FROM usage_user_daily) AS user_daily, (SELECT count(*) FROM audit_log) AS audit`)).rows[0];
 await client.end();
 
 const issuer = await createTestIssuer();
@@ -141,7 +141,7 @@ for (const [name, paths] of PAGES) {
 await gateway.close();
 
 console.log(`machine: ${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL on 127.0.0.1`);
-console.log(`rows: ${Number(counts.usage).toLocaleString('en-US')} usage, ${Number(counts.hourly).toLocaleString('en-US')} + ${Number(counts.user_hourly).toLocaleString('en-US')} + ${Number(counts.user_daily).toLocaleString('en-US')} rollup (team/model hourly, user hourly, user daily), ${Number(counts.audit).toLocaleString('en-US')} audit; ${RUNS} runs after a warm-up\n`);
+console.log(`rows: ${Number(counts.usage).toLocaleString('en-US')} usage, ${Number(counts.hourly).toLocaleString('en-US')} + ${Number(counts.daily).toLocaleString('en-US')} + ${Number(counts.user_hourly).toLocaleString('en-US')} + ${Number(counts.user_daily).toLocaleString('en-US')} rollup (team/model hourly, team/model daily, user hourly, user daily), ${Number(counts.audit).toLocaleString('en-US')} audit; ${RUNS} runs after a warm-up\n`);
 console.log('| page (its API calls together) | median | worst |');
 console.log('| --- | --- | --- |');
 for (const r of results) console.log(`| ${r.name} | ${r.median.toFixed(0)} ms | ${r.worst.toFixed(0)} ms |`);

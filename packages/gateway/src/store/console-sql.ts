@@ -41,6 +41,7 @@ export function rollupUpserts(records: readonly RequestRecord[]): { sql: string;
   if (!records.length) return [];
   const tables = {
     usage_hourly: { keys: ['hour', 'team_id', 'model', 'status'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
+    usage_daily: { keys: ['day', 'team_id', 'model', 'status'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
     usage_user_hourly: { keys: ['hour', 'user_id', 'team_id'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
     usage_user_daily: { keys: ['day', 'user_id', 'team_id'], sums: new Map<string, { key: unknown[]; sums: number[] }>() },
   };
@@ -55,6 +56,7 @@ export function rollupUpserts(records: readonly RequestRecord[]): { sql: string;
       tables[t].sums.set(id, entry);
     };
     add('usage_hourly', [hour, team, model, r.status]);
+    add('usage_daily', [hour.slice(0, 10), team, model, r.status]);
     add('usage_user_hourly', [hour, user, team]);
     add('usage_user_daily', [hour.slice(0, 10), user, team]);
   }
@@ -100,9 +102,9 @@ const totals = (r: Record<string, unknown>): Totals => ({
 
 /** Where a dimension's sums live for a bucket size: its rollup table, time column and how to cut the bucket. */
 function source(by: Dimension, bucket: 'hour' | 'day', from: string, to: string) {
-  if (by !== 'user') return { table: 'usage_hourly', time: 'hour', from, to, bucketExpr: `substr(hour, 1, ${bucket === 'hour' ? 13 : 10})` };
-  if (bucket === 'hour') return { table: 'usage_user_hourly', time: 'hour', from, to, bucketExpr: 'hour' };
-  return { table: 'usage_user_daily', time: 'day', from: from.slice(0, 10), to: to.slice(0, 10), bucketExpr: 'day' };
+  const tables = by === 'user' ? ['usage_user_hourly', 'usage_user_daily'] : ['usage_hourly', 'usage_daily'];
+  if (bucket === 'hour') return { table: tables[0]!, time: 'hour', from, to, bucketExpr: 'hour' };
+  return { table: tables[1]!, time: 'day', from: from.slice(0, 10), to: to.slice(0, 10), bucketExpr: 'day' };
 }
 
 /** Totals per team, user or model in a window, costliest first. */
@@ -163,8 +165,8 @@ export async function spendByScope(rows: Rows, sinceDay: string): Promise<{ kind
   const result = await rows<{ kind: 'user' | 'team'; id: string; usd: number }>(
     `SELECT 'user' AS kind, user_id AS id, sum(cost_usd) AS usd FROM usage_user_daily WHERE day >= $1 GROUP BY user_id
      UNION ALL
-     SELECT 'team' AS kind, team_id AS id, sum(cost_usd) AS usd FROM usage_hourly WHERE hour >= $2 GROUP BY team_id`,
-    [sinceDay, `${sinceDay}T00`],
+     SELECT 'team' AS kind, team_id AS id, sum(cost_usd) AS usd FROM usage_daily WHERE day >= $1 GROUP BY team_id`,
+    [sinceDay],
   );
   return result.map((r) => ({ kind: r.kind, id: String(r.id), usd: Number(r.usd) }));
 }

@@ -68,7 +68,7 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
     version: 4,
     sql: [
       // The console's charts read rollups, not raw rows. Each is keyed to stay small at any traffic:
-      // teams and models by hour; users by hour (read for one day only) and by day. Keys are never
+      // teams and models by hour (read for one day only) and by day; users likewise. Keys are never
       // NULL ('-' instead) so ON CONFLICT matches on PostgreSQL and SQLite alike. hour is
       // 'YYYY-MM-DDTHH' and day 'YYYY-MM-DD' (UTC) as text: they sort as time in any SQL.
       `CREATE TABLE usage_hourly (
@@ -76,10 +76,16 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
         ${ROLLUP_SUMS},
         PRIMARY KEY (hour, team_id, model, status)
       )`,
+      `CREATE TABLE usage_daily (
+        day text NOT NULL, team_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
+        ${ROLLUP_SUMS},
+        PRIMARY KEY (day, team_id, model, status)
+      )`,
       `CREATE TABLE usage_user_hourly (hour text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (hour, user_id, team_id))`,
       `CREATE TABLE usage_user_daily (day text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (day, user_id, team_id))`,
       // Existing rows, once (PostgreSQL/PGlite spelling of the hour; new rows are summed in Store.write).
       `INSERT INTO usage_hourly SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(team_id, '-'), COALESCE(model, '-'), status, ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3, 4`,
+      `INSERT INTO usage_daily SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COALESCE(team_id, '-'), COALESCE(model, '-'), status, ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3, 4`,
       `INSERT INTO usage_user_hourly SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), COALESCE(user_id, '-'), COALESCE(team_id, '-'), ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3`,
       `INSERT INTO usage_user_daily SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COALESCE(user_id, '-'), COALESCE(team_id, '-'), ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, 2, 3`,
       // Which audit entry records a request: the console's audit search filters usage rows through
