@@ -296,6 +296,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
         pendingRecords: () => recorder.pending,
         redis,
         metrics,
+        log,
         now,
       })
     : undefined;

@@ -27,6 +27,7 @@ import {
   type Period,
   type Rows,
 } from '../store/console-sql.js';
+import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { RemoteStore } from '../store/remote-store.js';
 import { OidcLogin } from './oidc-login.js';
@@ -49,6 +50,7 @@ export interface ConsoleDeps {
   pendingRecords: () => number;
   redis: Redis | undefined;
   metrics: Metrics;
+  log: Logger;
   now: () => number;
 }
 
@@ -83,6 +85,8 @@ export function createConsole(deps: ConsoleDeps) {
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers }).end(body);
   };
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    // The message only: errors here come from the store, the provider or a bug, never carry a token.
+    if (!(err instanceof GatewayError)) deps.log.error('console request failed', { path: req.url?.split('?')[0], error: (err as Error)?.message });
     const e = err instanceof GatewayError ? err : new GatewayError(500, 'api_error', 'Internal gateway error.');
     const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json', ...e.headers };
     if (!req.complete) headers.connection = 'close';
