@@ -260,10 +260,26 @@ function IdentitiesView() {
       <thead><tr><th scope="col">Issuer</th><th scope="col">Trust</th><th scope="col">May assert subjects</th><th scope="col">Teams</th></tr></thead>
       <tbody>${d.issuers.map((i) => html`<tr><td>${i.issuer}</td><td>${i.trust}${i.approveEnrollment ? ' (approves enrollments)' : ''}</td><td>${i.subjects?.join(', ') ?? (i.trust === 'enrolled' ? 'the key\u2019s user' : 'any')}</td><td>${i.teams?.join(', ') ?? '–'}</td></tr>`)}</tbody>
     </table>
+    <form class="controls" aria-label="Revoke a credential or identity" onSubmit=${(e) => {
+      e.preventDefault();
+      const f = new FormData(e.currentTarget);
+      act(`Revoke ${f.get('kind')} ${f.get('value')}`, 'revocations', { kind: f.get('kind'), value: f.get('value'), reason: f.get('reason') || undefined });
+    }}>
+      <label for="revoke-kind">Kind
+        <select id="revoke-kind" name="kind">
+          <option value="subject">identity (source and subject)</option>
+          <option value="jti">token id (jti)</option>
+          <option value="key">enrolled key (kid)</option>
+          <option value="api-key">API key id</option>
+        </select></label>
+      <label for="revoke-value">Value <input id="revoke-value" name="value" required placeholder="https://login.example.com alice" size="36" /></label>
+      <label for="revoke-reason">Reason <input id="revoke-reason" name="reason" placeholder="left the company" /></label>
+      <button type="submit" class="danger">Revoke</button>
+    </form>
     <table>
       <caption>Revocations</caption>
       <thead><tr><th scope="col">Kind</th><th scope="col">Value</th><th scope="col">Reason</th><th scope="col">By</th><th scope="col">When (UTC)</th></tr></thead>
-      <tbody>${d.revocations.length ? d.revocations.map((r) => html`<tr><td>${r.kind}</td><td><code>${short(r.value, 24)}</code></td><td>${r.reason ?? '–'}</td><td>${r.revokedBy}</td><td>${time(r.createdAt)}</td></tr>`) : html`<tr><td colspan="5">None.</td></tr>`}</tbody>
+      <tbody>${d.revocations.length ? d.revocations.map((r) => html`<tr><td>${r.kind}</td><td><code title=${r.value}>${short(r.value, 32)}</code></td><td>${r.reason ?? '–'}</td><td>${r.revokedBy}</td><td>${time(r.createdAt)}</td></tr>`) : html`<tr><td colspan="5">None.</td></tr>`}</tbody>
     </table>`}
   </section>`;
 }

@@ -139,6 +139,14 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByRole('cell', { name: 'revoked' }).first().waitFor();
     const refused = await ask(await dana.sign({ sub: 'dana' }));
     assert.equal(refused.status, 401);
+    // A leaver: every token of that identity, whatever its key or jti.
+    const erin = await as('erin', 'research');
+    await page.getByLabel('Kind').selectOption('subject');
+    await page.getByLabel('Value').fill(`${TEST_ISSUER} erin`);
+    await page.getByLabel('Reason').fill('left the company');
+    await page.getByRole('form', { name: 'Revoke a credential or identity' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('cell', { name: 'left the company (console)' }).waitFor();
+    assert.equal((await ask(erin)).status, 401);
     await shot('identities');
 
     // Audit: search by status; the refusal is there under its request id, and the chain verifies.
@@ -147,8 +155,8 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByText(/verified, \d+ records intact/).waitFor();
     await page.getByLabel('Status').fill('401');
     await page.getByLabel('Status').press('Enter');
-    // Only the refusal matches: the table shrinks to its one row.
-    await page.getByRole('table', { name: /^1 newest matching records/ }).locator(`code[title="${refused.id}"]`).waitFor();
+    // Only the two refusals match (dana's revoked key, erin the leaver): the table shrinks to them.
+    await page.getByRole('table', { name: /^2 newest matching records/ }).locator(`code[title="${refused.id}"]`).waitFor();
     await page.getByLabel('Status').fill('');
     await page.getByLabel('User').fill('dana');
     await page.getByRole('button', { name: 'Search' }).click();
