@@ -94,6 +94,8 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
 
     // Sign in with the keyboard: type the token, Tab to the button, Enter.
     await page.goto(`${t.url}/console/`);
+    await page.getByLabel('Admin token').waitFor();
+    await shot('signin');
     await page.getByLabel('Admin token').fill(await t.issuer.sign({ sub: 'root', team: 'ops' }));
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
