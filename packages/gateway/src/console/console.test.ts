@@ -153,9 +153,11 @@ describe('console API', () => {
     assert.equal(((await bad.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
   });
 
-  it('shows, under health, a fallback from a deployment that is down to the next one', async () => {
+  it('shows, under health, Redis up and a fallback from a deployment that is down to the next one', async () => {
     const g = await startTestGateway({
       console: { enabled: true },
+      // No policies here, so nothing is written to the shared Redis: only its health is read.
+      redis: { url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
       auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] },
       upstreams: { down: { type: 'mock', url: 'http://127.0.0.1:1' }, mock: { type: 'mock' } },
       models: [{ name: 'claude-sonnet-4-5', aliases: ['claude-sonnet-4-5-20250929'], deployments: [{ upstream: 'down', model: 'm1', weight: 1 }, { upstream: 'mock', model: 'm2', weight: 0 }] }],
@@ -175,10 +177,12 @@ describe('console API', () => {
       });
       const health = (await (await fetch(`${g.url}/console/api/health`, { headers: { cookie: cookieOf(signin) } })).json()) as {
         store: { ok: boolean };
+        redis: { configured: boolean; ok: boolean };
         fallbacks: { from: string; to: string; requests: number }[];
         lastHour: { deployment: string; requests: number }[];
       };
       assert.equal(health.store.ok, true);
+      assert.deepEqual([health.redis.configured, health.redis.ok], [true, true]);
       assert.deepEqual(health.fallbacks, [{ from: 'down/m1', to: 'mock/m2', requests: 1 }]);
       assert.deepEqual(health.lastHour.map((d) => [d.deployment, d.requests]), [['mock/m2', 1]]);
     } finally {

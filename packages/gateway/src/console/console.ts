@@ -253,14 +253,21 @@ export function createConsole(deps: ConsoleDeps) {
     admins: config.auth.admins,
   });
 
+  /** A dependency that does not answer within 2 s is down, as far as this page is concerned. */
+  const within = <T>(p: Promise<T>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2000)));
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
+
   const health = async () => {
     const started = performance.now();
-    const store = await deps.store.query('SELECT 1').then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message }));
+    const store = await within(deps.store.query('SELECT 1')).then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message }));
     const storeMs = Math.round((performance.now() - started) * 10) / 10;
     let redis: { configured: boolean; ok?: boolean; status?: string; latencyMs?: number } = { configured: false };
     if (deps.redis) {
       const t = performance.now();
-      const ok = await deps.redis.ping().then(() => true, () => false);
+      const ok = await within(deps.redis.ping()).then(() => true, () => false);
       redis = { configured: true, ok, status: deps.redis.status, latencyMs: Math.round((performance.now() - t) * 10) / 10 };
     }
     const since = new Date(now() - 3_600_000).toISOString();
@@ -269,7 +276,7 @@ export function createConsole(deps: ConsoleDeps) {
       redis,
       upstreams: Object.entries(config.upstreams).map(([name, u]) => ({ name, type: u.type })),
       models: config.models.map((m) => ({ name: m.name, deployments: m.deployments.map((d) => `${d.upstream}/${d.model}`) })),
-      lastHour: await deploymentHealth(rows, since),
+      lastHour: store.ok ? await deploymentHealth(rows, since) : [],
       // Kept by this replica since it started (Prometheus has every replica's).
       fallbacks: (await deps.metrics.fallbacks.get()).values.map((v) => ({ from: String(v.labels.from), to: String(v.labels.to), requests: v.value })),
     };
