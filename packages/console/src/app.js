@@ -24,6 +24,8 @@ async function api(path, { method = 'GET', body } = {}) {
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   const res = await fetch(`/console/api/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   const data = await res.json().catch(() => ({}));
+  // A session that ended (expired, idle, its admin token revoked) sends the page back to sign-in.
+  if (res.status === 401 && path !== 'session') window.dispatchEvent(new Event('console:signed-out'));
   if (!res.ok) throw new ApiFailure(res.status, data?.error?.message ?? `HTTP ${res.status}`);
   return data;
 }
@@ -402,6 +404,14 @@ function App() {
       },
       () => undefined,
     ).finally(() => setChecked(true));
+  }, []);
+  useEffect(() => {
+    const signedOut = () => {
+      csrf = '';
+      setSession(undefined);
+    };
+    window.addEventListener('console:signed-out', signedOut);
+    return () => window.removeEventListener('console:signed-out', signedOut);
   }, []);
   if (!checked) return html`<p class="loading">Loading…</p>`;
   if (!session) return html`<${SignIn} onSignedIn=${(s) => { csrf = s.csrf; setSession(s); }} />`;

@@ -179,6 +179,11 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByText('up', { exact: true }).first().waitFor();
     assert.match(await page.getByRole('table', { name: /Deployments, last hour/ }).innerText(), /mock/);
     await shot('health');
+
+    // Sign out: a DELETE the page sends with its CSRF token and Origin; the cookie is gone after.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    assert.equal((await page.context().cookies()).find((c) => c.name === 'ckg_console'), undefined);
   });
 });
 

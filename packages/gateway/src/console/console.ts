@@ -202,7 +202,8 @@ export function createConsole(deps: ConsoleDeps) {
     const time = (name: string) => {
       const v = p(name);
       if (v === undefined) return undefined;
-      const d = new Date(v);
+      // The page's fields say UTC; a time without a zone is read as UTC, whatever the server's zone.
+      const d = new Date(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v) ? `${v}Z` : v);
       if (Number.isNaN(d.getTime())) throw invalidRequest(`${name} must be a date or time.`);
       return d.toISOString();
     };
