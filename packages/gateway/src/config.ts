@@ -264,7 +264,7 @@ export const configSchema = z
         secureCookie: z
           .boolean()
           .optional()
-          .describe('Mark the session cookie Secure; default: when the connection is TLS. Set true behind a TLS-terminating proxy.'),
+          .describe('Mark the session cookie Secure; default: when the connection is TLS or X-Forwarded-Proto says https. true or false forces it.'),
         login: z
           .object({
             issuer: z.string().min(1).describe('An OpenID Provider in auth.issuers (trust: openid) to sign admins in with.'),

@@ -61,6 +61,12 @@ describe('console API', () => {
     assert.ok(!t.logs.some((l) => l.includes(adminToken)));
   });
 
+  it('marks the cookie Secure behind a TLS proxy that says so (X-Forwarded-Proto: https)', async () => {
+    const res = await signIn(adminToken, { origin: `https://${new URL(t.url).host}`, 'x-forwarded-proto': 'https' });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('set-cookie')!, /; Secure$/);
+  });
+
   it('marks the cookie Secure when configured for a TLS proxy', async () => {
     const g = await startTestGateway({ console: { enabled: true, secureCookie: true }, auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] } });
     try {

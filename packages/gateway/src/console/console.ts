@@ -78,7 +78,12 @@ export function createConsole(deps: ConsoleDeps) {
   const rows: Rows = (sql, params) => deps.store.query(sql, params) as never;
   const root = staticRoot();
 
-  const secure = (req: IncomingMessage) => settings.secureCookie ?? !!(req.socket as TLSSocket).encrypted;
+  /**
+   * TLS on this socket, or at the proxy in front (X-Forwarded-Proto). Believing that header is safe
+   * here: a forged one can only make the cookie stricter (a browser on plain HTTP then drops it).
+   */
+  const secure = (req: IncomingMessage) =>
+    settings.secureCookie ?? (!!(req.socket as TLSSocket).encrypted || req.headers['x-forwarded-proto'] === 'https');
 
   const send = (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => {
     const body = value === undefined ? '' : JSON.stringify(value);
