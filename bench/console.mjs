@@ -2,7 +2,8 @@
 //
 //   node --conditions=source --import tsx bench/console.mjs
 //
-// Seeds schema ckg_console_bench (dropped and made again; SKIP_SEED=1 reuses it) on
+// Seeds schema ckg_console_bench (made afresh; dropped at the end, about 7 GB, unless KEEP_SCHEMA=1;
+// SKIP_SEED=1 times a kept one again) on
 // TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): ROWS usage rows (default
 // 5,000,000) spread over the last 30 days, 2,000 users in 40 teams, 4 models, ~1% 429s, ~0.5% 403s,
 // ~0.4% 529s; the rollups built as migration 4 builds them; an audit row per request (bodies as
@@ -140,6 +141,12 @@ for (const [name, paths] of PAGES) {
   log(`${name}: median ${runs[Math.floor(runs.length / 2)].toFixed(0)} ms`);
 }
 await gateway.close();
+if (!process.env.KEEP_SCHEMA) {
+  const c = new pg.Client({ connectionString: URL_ });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  await c.end();
+}
 
 console.log(`machine: ${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL on 127.0.0.1`);
 console.log(`rows: ${Number(counts.usage).toLocaleString('en-US')} usage, ${Number(counts.hourly).toLocaleString('en-US')} + ${Number(counts.daily).toLocaleString('en-US')} + ${Number(counts.user_hourly).toLocaleString('en-US')} + ${Number(counts.user_daily).toLocaleString('en-US')} rollup (team/model hourly, team/model daily, user hourly, user daily), ${Number(counts.audit).toLocaleString('en-US')} audit; ${RUNS} runs after a warm-up\n`);

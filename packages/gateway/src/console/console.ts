@@ -70,7 +70,7 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-/** Returns a handler for /console and /console/*, or undefined when the path is not the console's. */
+/** Returns a handler that answers /console and /console/* (true) and leaves every other path alone (false). */
 export function createConsole(deps: ConsoleDeps) {
   const { config, now } = deps;
   const settings = config.console;
