@@ -309,11 +309,37 @@ export const configSchema = z
       })
       .strict()
       .default({ includeContent: false }),
+    console: z
+      .object({
+        enabled: z.boolean().default(false).describe('Serve the admin console at /console/ (admins only).'),
+        sessionMinutes: z.number().int().positive().default(480).describe('A console session ends this long after sign-in.'),
+        idleMinutes: z.number().int().positive().default(30).describe('...or after this long without a request.'),
+        secureCookie: z
+          .boolean()
+          .optional()
+          .describe('Mark the session cookie Secure; default: when the connection is TLS or X-Forwarded-Proto says https. true or false forces it.'),
+        login: z
+          .object({
+            issuer: z.string().min(1).describe('An OpenID Provider in auth.issuers (trust: openid) to sign admins in with.'),
+            clientId: z.string().min(1).describe('The console\'s client at that provider: a public client, authorization code with PKCE.'),
+            redirectUri: z.string().url().describe('Registered at the provider: this gateway\'s public URL + /console/api/login/callback.'),
+            scope: z.string().default('openid profile').describe('Scopes to ask for; add what makes the provider put team or groups claims in the ID token.'),
+          })
+          .strict()
+          .optional()
+          .describe('OIDC login (authorization code + PKCE) besides pasting a token.'),
+      })
+      .strict()
+      .default({ enabled: false, sessionMinutes: 480, idleMinutes: 30 }),
     claudeKey: z.object({ binary: z.string().default('claude-key') }).strict().default({ binary: 'claude-key' }),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const login = cfg.console.login;
+    if (login && !cfg.auth.issuers.some((i) => i.issuer === login.issuer && i.trust === 'openid')) {
+      ctx.addIssue({ code: 'custom', path: ['console', 'login', 'issuer'], message: `"${login.issuer}" is not an OpenID Provider in auth.issuers` });
+    }
     cfg.routes.forEach((route, i) => {
       if (!cfg.upstreams[route.upstream]) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `unknown upstream "${route.upstream}"` });

@@ -34,6 +34,8 @@ export interface RequestContext {
   /** The upstream and deployment (`upstream/model`) that served the answer. */
   upstream?: Upstream;
   deployment?: string;
+  /** The deployment tried first, when another one answered. */
+  fellBackFrom?: string;
   /** Status answered to the client, once known. */
   status?: number;
   errorType?: string;

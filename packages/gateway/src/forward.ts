@@ -74,7 +74,10 @@ export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<
     ctx.deployment = target.name;
     const outcome = await send(ctx, target, abort.signal);
     if (abort.signal.aborted) break;
-    if (!(outcome instanceof ApiError)) return deliver(ctx, target, outcome, abort.signal);
+    if (!(outcome instanceof ApiError)) {
+      if (attempt > 0) ctx.fellBackFrom = targets[0]!.name;
+      return deliver(ctx, target, outcome, abort.signal);
+    }
     lastError = outcome;
     if (!isRetryable(outcome)) break;
   }

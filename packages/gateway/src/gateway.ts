@@ -11,6 +11,7 @@ import { createAdmin } from './admin.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TrustRegistry, type TrustDb } from './auth/trust.js';
 import { Budgets, MemoryLedger, RedisLedger } from './budgets.js';
+import { createConsole } from './console/console.js';
 import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import {
@@ -232,6 +233,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       // Reservations made before forwarding become the real cost and tokens (zero for a refusal or failure).
       void budgets.settle(ctx.budgetHold, cost);
       void limits.settle(ctx.tokenHold, totalTokens(usage));
+      if (ctx.fellBackFrom) metrics.fallbacks.inc({ from: ctx.fellBackFrom, to: record.deployment ?? '-' });
       log.info('request', {
         requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
         format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
@@ -359,6 +361,22 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     parseSince,
   });
 
+  const handleConsole = config.console.enabled
+    ? createConsole({
+        config,
+        authenticator,
+        trust,
+        trustDb,
+        store,
+        flush: () => recorder.flush(),
+        pendingRecords: () => recorder.pending,
+        redis,
+        metrics,
+        log,
+        now,
+      })
+    : undefined;
+
   let closing = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -387,6 +405,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       return void admin.requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
     }
     if (admin.handle(req, res, pathname, url)) return;
+    if (handleConsole?.(req, res, pathname, url)) return;
     writeError(res, formatOfPath(url, inbound), new ApiError(404, 'not_found_error', `${method} ${pathname} is not served by this gateway.`));
   };
 

@@ -19,7 +19,9 @@ export function createMetrics() {
   const upstreamInFlight = new Gauge({ name: 'claude_key_gateway_upstream_in_flight', help: 'Answers in flight per upstream.', labelNames: ['upstream'], registers: [registry] });
   const upstreamMaxInFlight = new Gauge({ name: 'claude_key_gateway_upstream_max_in_flight', help: 'Configured maxInFlight per upstream.', labelNames: ['upstream'], registers: [registry] });
   const upstreamOverloaded = new Gauge({ name: 'claude_key_gateway_upstream_overloaded_refusals', help: 'Requests refused with 529 because an upstream was at maxInFlight.', labelNames: ['upstream'], registers: [registry] });
-  return { registry, requests, duration, tokens, cost, pending, upstreamInFlight, upstreamMaxInFlight, upstreamOverloaded };
+  // A request another deployment answered after the first one tried failed (429, 5xx, 529, timeout).
+  const fallbacks = new Counter({ name: 'claude_key_gateway_fallbacks_total', help: 'Requests answered after a failed try, by the deployment first tried and the one that answered.', labelNames: ['from', 'to'], registers: [registry] });
+  return { registry, requests, duration, tokens, cost, pending, upstreamInFlight, upstreamMaxInFlight, upstreamOverloaded, fallbacks };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

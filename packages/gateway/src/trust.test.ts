@@ -1,25 +1,12 @@
 // Every claim has an authority: enrolled keys are their user, service issuers stay in their pins, admins are identities.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { exportJWK } from 'jose';
 import { ENROLL_AUDIENCE } from './admin.js';
 import { messagesBody, startTestGateway, type TestGateway } from './test-support/gateway.js';
-import { createTestIssuer, issuerConfig, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from './test-support/keys.js';
+import { createTestIssuer, ENROLLED_ISSUER as ENROLLED, issuerConfig, TEST_AUDIENCE, TEST_ISSUER, userKey, type TestIssuer } from './test-support/keys.js';
 
-const ENROLLED = 'claude-key';
 const SERVICE = 'ci-signer';
-
-/** A developer's own key, as `claude-key jwt keygen` makes it: the kid is its thumbprint. */
-async function userKey() {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk, 'sha256');
-  const sign = (claims: JWTPayload = {}, aud = TEST_AUDIENCE) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: ENROLLED, aud, iat: now, exp: now + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
-  };
-  return { privateKey: privateKey as CryptoKey, jwk: jwk as JWK, kid, sign };
-}
 
 describe('trust sources: no caller can be someone else', () => {
   let t: TestGateway;

@@ -68,12 +68,16 @@ export class Authenticator {
   async authenticate(headers: HeaderValues, names: readonly CredentialHeader[] = this.config.auth.headers): Promise<Principal> {
     const token = extractCredential(headers, names);
     const principal = looksLikeJwt(token) ? await this.jwt.verify(token) : this.apiKeys.verify(token);
-    if (this.revoked.has(principal.credentialId) || this.isRevoked(principal)) throw authenticationError('Credential has been revoked.');
+    if (this.isRevoked(principal)) throw authenticationError('Credential has been revoked.');
     return principal;
   }
 
-  /** Revocations from the registry; verified tokens are remembered, so this runs on every request. */
-  private isRevoked(p: Principal): boolean {
+  /**
+   * Revocations from the config and the registry; verified tokens are remembered, so this runs on every
+   * request. The console asks it too, for the identity a session was opened with.
+   */
+  isRevoked(p: Principal): boolean {
+    if (this.revoked.has(p.credentialId)) return true;
     const trust = this.trust;
     if (!trust) return false;
     if (p.keyId !== undefined && !trust.activeKey(p.keyId)) return true; // revoked or expired since the token was cached

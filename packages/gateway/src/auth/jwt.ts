@@ -131,6 +131,17 @@ export class JwtVerifier {
   };
 
   /**
+   * The principal an OpenID Provider's already-verified claims (an ID token from a console login)
+   * name, by the same claim mapping as its access tokens. Only for `trust: openid` issuers.
+   */
+  openidPrincipal(issuer: string, payload: Record<string, unknown>, credentialId: string): Principal {
+    const config = this.issuers.get(issuer)?.config;
+    if (!config || config.trust !== 'openid') throw authenticationError(`"${issuer}" is not an OpenID Provider this gateway trusts.`);
+    const identity = this.identity(config, payload, undefined);
+    return { source: config.issuer, subject: identity.user, ...identity, credentialId, kind: 'jwt' };
+  }
+
+  /**
    * Who the token is, by what its issuer may assert. An OpenID Provider's claims are taken as they
    * are; a service issuer only within its pinned subjects and teams; an enrolled key is its user,
    * whatever the token says (a different `sub` is refused), within the teams that user may use.

@@ -1,7 +1,21 @@
 // Schema migrations, applied in order and recorded, the same on SQLite, PGlite and PostgreSQL.
 import type { SqlDatabase } from './sql.js';
 
-export const MIGRATIONS: { version: number; sql: string[] }[] = [
+const ROLLUP_SUMS = `requests bigint NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL,
+  cache_read_tokens bigint NOT NULL, cache_write_tokens bigint NOT NULL, cost_usd double precision NOT NULL`;
+const BACKFILL_SUMS = 'count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd)';
+/** An audit entry that is not a request record (those start with time, then requestId). The same text must be in the query for the index to serve it. */
+export const AUDIT_EVENT_PREDICATE = `body NOT LIKE '{"time":"________________________","requestId":%'`;
+
+// Existing rows' UTC hour ('YYYY-MM-DDTHH') and day, once, for migration 4's backfill (new rows are
+// summed in Store.write). SQLite keeps ts as the ISO text the gateway wrote.
+const HOUR = { postgres: `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`, sqlite: `substr(ts, 1, 13)` };
+const DAY = { postgres: `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, sqlite: `substr(ts, 1, 10)` };
+
+/** One statement for every store, or a PostgreSQL/PGlite spelling and a SQLite one where their SQL differs. */
+type Statement = string | { postgres: string; sqlite: string };
+
+export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
   {
     version: 1,
     sql: [
@@ -58,6 +72,55 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    sql: [
+      // The console's charts read rollups, not raw rows. Each is keyed to stay small at any traffic:
+      // teams and models by hour (read for one day only) and by day; users likewise. Keys are never
+      // NULL ('-' instead) so ON CONFLICT matches on PostgreSQL and SQLite alike. hour is
+      // 'YYYY-MM-DDTHH' and day 'YYYY-MM-DD' (UTC) as text: they sort as time in any SQL.
+      `CREATE TABLE usage_hourly (
+        hour text NOT NULL, team_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
+        ${ROLLUP_SUMS},
+        PRIMARY KEY (hour, team_id, model, status)
+      )`,
+      `CREATE TABLE usage_daily (
+        day text NOT NULL, team_id text NOT NULL, model text NOT NULL, status integer NOT NULL,
+        ${ROLLUP_SUMS},
+        PRIMARY KEY (day, team_id, model, status)
+      )`,
+      `CREATE TABLE usage_user_hourly (hour text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (hour, user_id, team_id))`,
+      `CREATE TABLE usage_user_daily (day text NOT NULL, user_id text NOT NULL, team_id text NOT NULL, ${ROLLUP_SUMS}, PRIMARY KEY (day, user_id, team_id))`,
+      // Existing rows, once (PostgreSQL/PGlite spelling of the hour; new rows are summed in Store.write),
+      // in time order so that a window's rows sit together on disk, as they do when written live.
+      ...(
+        [
+          ['usage_hourly', HOUR, 'COALESCE(team_id, \'-\'), COALESCE(model, \'-\'), status', '2, 3, 4'],
+          ['usage_daily', DAY, 'COALESCE(team_id, \'-\'), COALESCE(model, \'-\'), status', '2, 3, 4'],
+          ['usage_user_hourly', HOUR, 'COALESCE(user_id, \'-\'), COALESCE(team_id, \'-\')', '2, 3'],
+          ['usage_user_daily', DAY, 'COALESCE(user_id, \'-\'), COALESCE(team_id, \'-\')', '2, 3'],
+        ] as const
+      ).map(([table, key, columns, groups]) => ({
+        postgres: `INSERT INTO ${table} SELECT ${key.postgres}, ${columns}, ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, ${groups} ORDER BY 1`,
+        sqlite: `INSERT INTO ${table} SELECT ${key.sqlite}, ${columns}, ${BACKFILL_SUMS} FROM usage_records GROUP BY 1, ${groups} ORDER BY 1`,
+      })),
+      // Which audit entry records a request: the console's audit search filters usage rows through
+      // their indexes and reads the hash-chained entries they point at.
+      `ALTER TABLE usage_records ADD COLUMN audit_seq bigint`,
+      {
+        postgres: `UPDATE usage_records SET audit_seq = a.seq FROM audit_log a
+          WHERE a.body LIKE '{"time":%,"requestId":%' AND (a.body::json ->> 'requestId') = usage_records.request_id`,
+        sqlite: `UPDATE usage_records SET audit_seq = a.seq FROM audit_log a
+          WHERE a.body LIKE '{"time":%,"requestId":%' AND (a.body ->> '$.requestId') = usage_records.request_id`,
+      },
+      `CREATE INDEX usage_records_status_ts ON usage_records (status, ts)`,
+      `CREATE INDEX usage_records_user_ts ON usage_records (user_id, ts)`,
+      `CREATE INDEX usage_records_team_ts ON usage_records (team_id, ts)`,
+      `CREATE INDEX usage_records_model_ts ON usage_records (model, ts)`,
+      // Trust and console events (every entry that is not a request) are few: found without a scan.
+      `CREATE INDEX audit_log_events ON audit_log (seq) WHERE ${AUDIT_EVENT_PREDICATE}`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.
@@ -71,7 +134,7 @@ export async function migrate(db: SqlDatabase): Promise<void> {
     const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => Number(r.version)));
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
-      for (const statement of m.sql) await tx.query(statement);
+      for (const statement of m.sql) await tx.query(typeof statement === 'string' ? statement : db.kind === 'sqlite' ? statement.sqlite : statement.postgres);
       await tx.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [m.version]);
     }
   });

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainBodies, extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
+import { rollupUpserts } from './console-sql.js';
 import { LOCK_KEY, migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -62,8 +63,9 @@ export class Store {
       const head = (await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM audit_head WHERE id = 1`)).rows[0];
       const entries = extendChain({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH }, records);
       for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
-        await insertUsage(tx, records.slice(i, i + ROWS_PER_INSERT));
+        await insertUsage(tx, records.slice(i, i + ROWS_PER_INSERT), entries.slice(i, i + ROWS_PER_INSERT));
         await insertAudit(tx, entries.slice(i, i + ROWS_PER_INSERT));
+        for (const st of rollupUpserts(records.slice(i, i + ROWS_PER_INSERT))) await tx.query(st.sql, st.params);
       }
       const last = entries[entries.length - 1]!;
       await tx.query(
@@ -173,15 +175,15 @@ function placeholders(rows: number, columns: number): string {
   return out.join(', ');
 }
 
-async function insertUsage(tx: SqlClient, records: readonly RequestRecord[]): Promise<void> {
-  const params = records.flatMap((r) => [
+async function insertUsage(tx: SqlClient, records: readonly RequestRecord[], entries: readonly AuditEntry[]): Promise<void> {
+  const params = records.flatMap((r, i) => [
     r.requestId, r.time, r.user, r.team, r.credentialId, r.model, r.format, r.upstream, r.deployment ?? null, r.status,
-    r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd, r.latencyMs,
+    r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd, r.latencyMs, entries[i]!.seq,
   ]);
   await tx.query(
     `INSERT INTO usage_records (request_id, ts, user_id, team_id, credential_id, model, format, upstream, deployment, status,
-       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms)
-     VALUES ${placeholders(records.length, 16)} ON CONFLICT (request_id) DO NOTHING`,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, audit_seq)
+     VALUES ${placeholders(records.length, 17)} ON CONFLICT (request_id) DO NOTHING`,
     params,
   );
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
 export const TEST_ISSUER = 'https://claude-key.test';
 export const TEST_AUDIENCE = 'claude-key-gateway';
@@ -45,4 +45,19 @@ export const privateJwk = (issuer: TestIssuer) => exportJWK(issuer.privateKey);
 
 export function issuerConfig(issuer: TestIssuer) {
   return { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksFile: issuer.jwksFile, algorithms: ['ES256' as const] };
+}
+
+/** The issuer name of per-user keys enrolled in the gateway, as `claude-key jwt` signs them. */
+export const ENROLLED_ISSUER = 'claude-key';
+
+/** A developer's own key, as `claude-key jwt keygen` makes it: the kid is its thumbprint. */
+export async function userKey() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk, 'sha256');
+  const sign = (claims: JWTPayload = {}, aud = TEST_AUDIENCE) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: ENROLLED_ISSUER, aud, iat: now, exp: now + 300, ...claims }).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+  };
+  return { privateKey: privateKey as CryptoKey, jwk: jwk as JWK, kid, sign };
 }
