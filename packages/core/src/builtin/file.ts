@@ -11,6 +11,8 @@ export default defineProvider({
     path: z.string().min(1).describe('the file holding the token; ~ is expanded'),
   }),
   examples: ['claude-key file ~/.config/litellm/key'],
+  // A local source: re-read on every call (a file rotated in place is seen at once), by absolute path.
+  identity: ({ path }, id) => ({ inputs: { file: id.path(path) }, local: { file: id.path(path) } }),
   async fetch({ path }, ctx) {
     return { token: await readSecretFile(path, ctx.env, ctx.log) };
   },

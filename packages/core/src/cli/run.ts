@@ -12,12 +12,12 @@ import {
   resolveEngineSettings,
   resolveTarget,
   splitArgs,
-  tokenCacheKey,
+  invocationKey,
   type ConfigFile,
   type SplitArgs,
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
-import type { Provider, ProviderCommand, TokenStore } from '../provider.js';
+import type { Provider, ProviderCommand, Purpose, TokenStore } from '../provider.js';
 import { addFieldOptions, collectFieldValues, describeFields } from './flags.js';
 import { readSecret, type HelperIO } from './io.js';
 import type { HelperSpec } from '../helper.js';
@@ -92,12 +92,11 @@ function report(err: unknown, label: string, io: HelperIO): number {
 }
 
 export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO): Promise<RunContext> {
-  const dir = cacheDir(spec.name, io.env);
+  const store = new FileStore(cacheDir(spec.name, io.env));
   const located = configPath(spec.name, split.engine.config, io.env);
-  const config = located ? await loadConfigFile(located.path, dir) : undefined;
+  const config = located ? await loadConfigFile(located.path, store) : undefined;
   const base = configBaseDir(config);
   const registry = new ProviderRegistry(spec.providers, [...(base ? [base] : []), io.cwd, ...(spec.pluginDirs ?? [])]);
-  const store = new FileStore(dir);
   const now = spec.now ?? Date.now;
   const verbose = split.engine.verbose === true || io.env.CLAUDE_KEY_DEBUG === '1';
   const stores = new Map<string, Promise<TokenStore>>();
@@ -121,6 +120,7 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
     loadProvider: (name) => registry.load(name),
     tokenStore,
     profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
+    profileContent: (name) => config?.profiles[name],
   });
   return ctx;
 }
@@ -153,6 +153,7 @@ export async function fetchToken(
   flagOptions: Record<string, unknown>,
   depth = 0,
   providerOverride?: Provider,
+  purpose?: Purpose,
 ): Promise<TokenResult & { label: string }> {
   const target = resolveTarget(split, ctx.config);
   const provider = providerOverride ?? (await ctx.registry.load(target.provider));
@@ -160,7 +161,9 @@ export async function fetchToken(
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
   const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions });
   const result = await ctx.engine.getToken({
-    key: tokenCacheKey(ctx.spec.name, target, split.rest),
+    invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd),
+    cwd: ctx.io.cwd,
+    ...(purpose ? { purpose } : {}),
     provider,
     label,
     options,
@@ -172,9 +175,9 @@ export async function fetchToken(
 }
 
 /** `profile:NAME` references and `otel-headers`: a profile's token through the engine. */
-export function tokenForProfile(ctx: RunContext, name: string, depth = 0) {
+export function tokenForProfile(ctx: RunContext, name: string, depth = 0, purpose?: Purpose) {
   const split: SplitArgs = { engine: { ...ctx.split.engine, profile: name }, rest: [], wantsHelp: false };
-  return fetchToken(ctx, split, {}, depth);
+  return fetchToken(ctx, split, {}, depth, undefined, purpose);
 }
 
 interface RunHooks {
@@ -291,7 +294,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .action(async (opts: { header: string; scheme: string }) => {
       if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
       setLabel(`${spec.name}: otel-headers`);
-      const result = await tokenForProfile(ctx, split.engine.profile);
+      const result = await tokenForProfile(ctx, split.engine.profile, 0, 'otelHeadersHelper');
       const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
       io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
     });
@@ -357,7 +360,7 @@ function configureExtraCommand(
     if (!parsed.success) throw new ConfigError(`${provider.name} ${name}: ${describeZodError(parsed.error)}`);
     const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
     const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
-    const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);
+    const context = ctx.engine.context({ invocationKey: '', cwd: io.cwd, provider, label: provider.name, options: {}, settings }, signal, false);
     await command.run(parsed.data, {
       stdout: io.stdout,
       stderr: io.stderr,
