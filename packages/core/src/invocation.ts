@@ -224,9 +224,10 @@ export function resolveTarget(split: SplitArgs, config: ConfigFile | undefined):
 }
 
 /**
- * The key of an invocation as typed: argv, profile options, helper, working directory. It finds the
+ * The key of an invocation as typed: argv, profile options, helper, working directory, and the
+ * purpose when a command sets one (otel-headers; the warm path serves apiKeyHelper only). It finds the
  * IdentityRecord the full CLI resolved for it; the token itself is keyed by that identity.
  */
-export function invocationKey(helperName: string, target: ResolvedTarget, rest: readonly string[], cwd: string): string {
-  return hashKey({ h: helperName, p: target.provider, o: target.profileOptions, a: rest, c: cwd });
+export function invocationKey(helperName: string, target: ResolvedTarget, rest: readonly string[], cwd: string, purpose?: string): string {
+  return hashKey({ h: helperName, p: target.provider, o: target.profileOptions, a: rest, c: cwd, ...(purpose ? { u: purpose } : {}) });
 }

@@ -161,7 +161,7 @@ export async function fetchToken(
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
   const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions });
   const result = await ctx.engine.getToken({
-    invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd),
+    invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd, purpose),
     cwd: ctx.io.cwd,
     ...(purpose ? { purpose } : {}),
     provider,
