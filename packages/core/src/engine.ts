@@ -319,6 +319,7 @@ export class Engine {
       signal,
       now: deps.now,
       env: deps.env,
+      cwd: req.cwd,
       ttlMs: req.settings.ttlMs,
       graceMs: req.settings.graceMs,
       refused,

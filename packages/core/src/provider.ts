@@ -63,6 +63,8 @@ export interface ProviderContext {
   now(): number;
   /** The environment the helper runs in (never mutate). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The working directory relative paths and commands resolve against (the one in the identity). */
+  cwd: string;
   /** Claude Code's reuse window in ms (CLAUDE_CODE_API_KEY_HELPER_TTL_MS or --ttl); 0 when unknown. */
   ttlMs: number;
   /** Extra validity a served token needs beyond the TTL, in ms (default 60 s). */

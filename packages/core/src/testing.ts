@@ -9,6 +9,8 @@ export interface TestContextOptions {
   /** Start time of the injected clock (ms since epoch). Advance with `ctx.advance(ms)`. */
   now?: number;
   env?: Record<string, string | undefined>;
+  /** Working directory (default: process.cwd()). */
+  cwd?: string;
   ttlMs?: number;
   graceMs?: number;
   refused?: boolean;
@@ -40,6 +42,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
       clock += ms;
     },
     env,
+    cwd: opts.cwd ?? process.cwd(),
     ttlMs: opts.ttlMs ?? 0,
     graceMs: opts.graceMs ?? 60_000,
     refused: opts.refused ?? false,

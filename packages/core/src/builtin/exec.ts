@@ -1,5 +1,6 @@
 // Built-in provider `exec`: runs a command and takes its stdout (plain, or JSON with an expiry) as the token.
 import { spawn } from 'node:child_process';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { defineProvider } from '../provider.js';
 import { AuthError, ConfigError, UnreachableError } from '../errors.js';
@@ -59,7 +60,7 @@ export default defineProvider({
     return new Promise((resolve, reject) => {
       // Detached: the command gets its own process group, so the deadline ends its children too.
       // (execFile cannot: it does not pass `detached` on to spawn.)
-      const child = spawn(file!, args, { cwd, env: ctx.env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(file!, args, { cwd: resolvePath(ctx.cwd, cwd ?? '.'), env: ctx.env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let overflow = false;
