@@ -1,27 +1,23 @@
 // The built claude-key binary never prints a token outside the context it was fetched for, and its deadline ends the process.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { helperSandbox } from '@claude-key/core/testing';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The bundled binary (`pnpm run build`), as Claude Code runs it. */
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/claude-key.cjs');
 
-const root = mkdtempSync(join(tmpdir(), 'ck-identity-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
 function sandbox() {
-  const dir = join(root, `s${++n}`);
-  mkdirSync(join(dir, 'a'), { recursive: true });
-  mkdirSync(join(dir, 'b'), { recursive: true });
+  const { dir, env } = helperSandbox('ck-identity-');
   // A command that counts its runs and prints a new token each time.
   const script = join(dir, 'mint.sh');
   writeFileSync(script, `#!/bin/sh\necho run >> "${join(dir, 'calls')}"\necho "minted-$$-$(date +%s%N)"\n`);
   chmodSync(script, 0o755);
-  const env = { PATH: process.env.PATH ?? '', HOME: dir, CLAUDE_KEY_CACHE_DIR: join(dir, 'cache'), CLAUDE_KEY_CONFIG_DIR: join(dir, 'config') };
+  // Profile `work` runs that command.
+  writeFileSync(join(env.CLAUDE_KEY_CONFIG_DIR, 'config.json'), JSON.stringify({ profiles: { work: { provider: 'exec', command: [script], 'max-age': '1h' } } }));
   const calls = () => {
     try {
       return readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean).length;
@@ -92,11 +88,6 @@ test('file: a file rotated in place is re-read, and its content never lands in t
 
 test('init --project for two gateways: the token fetched for gateway A is never sent to gateway B', async () => {
   const s = sandbox();
-  mkdirSync(s.env.CLAUDE_KEY_CONFIG_DIR, { recursive: true });
-  writeFileSync(
-    join(s.env.CLAUDE_KEY_CONFIG_DIR, 'config.json'),
-    JSON.stringify({ profiles: { work: { provider: 'exec', command: [s.script], 'max-age': '1h' } } }),
-  );
   const printed: string[] = [];
   for (const [project, url] of [['a', 'https://gateway-a.example'], ['b', 'https://gateway-b.example']] as const) {
     const cwd = join(s.dir, project);
@@ -116,11 +107,6 @@ test('init --project for two gateways: the token fetched for gateway A is never 
 
 test('otel-headers and apiKeyHelper on one profile inside one Claude Code process are not mistaken for a 401 refusal', async () => {
   const s = sandbox();
-  mkdirSync(s.env.CLAUDE_KEY_CONFIG_DIR, { recursive: true });
-  writeFileSync(
-    join(s.env.CLAUDE_KEY_CONFIG_DIR, 'config.json'),
-    JSON.stringify({ profiles: { work: { provider: 'exec', command: [s.script], 'max-age': '1h' } } }),
-  );
   // A real process tree: a shell named `claude` (as Claude Code's process is) runs both hooks,
   // then the apiKeyHelper once more after its TTL; a second apiKeyHelper call within the TTL would be a 401.
   const claude = join(s.dir, 'claude');

@@ -1,23 +1,16 @@
 // The warm path answers only for the identity the full CLI resolved, with node built-ins, and steps aside on any doubt.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHelper } from './helper.js';
 import { tryFastPath } from './fast-path.js';
 import type { HelperIO } from './cli/io.js';
-
-const root = mkdtempSync(join(tmpdir(), 'ck-fast-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
+import { helperSandbox } from './testing.js';
 
 function sandbox() {
-  const dir = join(root, `s${++n}`);
-  mkdirSync(join(dir, 'a'), { recursive: true });
-  mkdirSync(join(dir, 'b'), { recursive: true });
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: dir, CLAUDE_KEY_CACHE_DIR: join(dir, 'cache'), CLAUDE_KEY_CONFIG_DIR: join(dir, 'config') };
+  const { dir, env } = helperSandbox('ck-fast-');
   const caller = { id: undefined as string | undefined };
   const helper = createHelper({ name: 'ck-fast', providers: [], caller: () => caller.id });
   /** The full CLI (it writes the identity record and the entry). */
@@ -92,7 +85,6 @@ test('never reads through a symlinked or shared cache dir', async () => {
   assert.equal(s.warm(argv, s.dir), 'tok\n');
   const real = join(s.dir, 'cache');
   const moved = join(s.dir, 'cache-real');
-  const { renameSync } = await import('node:fs');
   renameSync(real, moved);
   symlinkSync(moved, real);
   assert.equal(s.warm(argv, s.dir), undefined, 'symlinked dir');

@@ -1,5 +1,8 @@
 // Test support for provider authors: a ProviderContext without the engine, and a contract check.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CachedValue, Credential, Provider, ProviderContext } from './provider.js';
 import { isClaudeKeyError } from './errors.js';
 import { identityBuilder } from './identity.js';
@@ -166,4 +169,16 @@ function checkIdentity(provider: Provider, options: unknown, env: Record<string,
   const first = declare('/contract/a');
   if (first !== declare('/contract/a')) throw new Error('provider.identity must return the same identity for the same inputs');
   if (first.includes(token)) throw new Error('provider.identity must not contain the token (use id.ref for secrets)');
+}
+
+/**
+ * A throw-away home for helper runs: `dir` with working dirs `a` and `b`, and an environment whose
+ * HOME, cache and config dirs point inside it (PATH kept). Removed when the test process exits.
+ */
+export function helperSandbox(prefix = 'ck-sandbox-'): { dir: string; env: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  for (const sub of ['a', 'b', 'config']) mkdirSync(join(dir, sub));
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, CLAUDE_KEY_CACHE_DIR: join(dir, 'cache'), CLAUDE_KEY_CONFIG_DIR: join(dir, 'config') };
+  return { dir, env };
 }
