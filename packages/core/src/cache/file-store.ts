@@ -213,7 +213,10 @@ export class FileStore {
     return out;
   }
 
-  /** Removes every cache file this store owns (entries, identities, served records, locks). */
+  /**
+   * Removes every cache file this store owns (entries, identities, served records, snapshots).
+   * Lock files stay: removing one in use would let a newcomer lock a fresh inode beside its holder.
+   */
   clear(): number {
     if (!this.readable()) return 0;
     let names: string[];
@@ -224,7 +227,7 @@ export class FileStore {
     }
     let removed = 0;
     for (const name of names) {
-      if (!/^[0-9a-f]{40}(\.json|\.served\.json|\.id\.json|\.lock)$/.test(name) && !name.startsWith('config-')) continue;
+      if (!/^[0-9a-f]{40}(\.json|\.served\.json|\.id\.json)$/.test(name) && !name.startsWith('config-')) continue;
       try {
         unlinkSync(join(this.dir!, name));
       } catch {
