@@ -14,7 +14,7 @@ const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/claude-key
 const WAITERS = 8;
 const TRIALS = Number(process.env.CLAUDE_KEY_TAKEOVER_TRIALS ?? 3);
 
-const root = mkdtempSync(join(tmpdir(), 'ck-flight-'));
+const root = mkdtempSync(join(tmpdir(), 'ck-takeover-e2e-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Result {
@@ -48,8 +48,12 @@ function sandbox(name: string): { dir: string; calls(): number } {
   return { dir, calls: () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean).length : 0) };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 10));
+/** Waits for `check`; a holder that never got going fails the trial instead of hanging the suite. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !check(); waited += 10) {
+    if (waited > 60_000) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 test(`${WAITERS} processes started at once on an empty cache make one provider call and print the same token`, { timeout: 120_000 }, async () => {
@@ -67,7 +71,7 @@ test(`holder SIGKILLed mid-fetch, ${WAITERS} waiters: exactly one takes over, al
   for (let trial = 0; trial < TRIALS; trial++) {
     const s = sandbox(`takeover-${trial}`);
     const holder = start(s.dir);
-    await until(() => s.calls() === 1); // the holder has the lock and is inside the provider
+    await until(() => s.calls() === 1, `trial ${trial}: the holder's provider call`); // the holder has the lock and is inside the provider
     const waiters = Array.from({ length: WAITERS }, () => start(s.dir).done);
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     holder.child.kill('SIGKILL');
@@ -78,6 +82,7 @@ test(`holder SIGKILLed mid-fetch, ${WAITERS} waiters: exactly one takes over, al
     if (s.calls() !== 2 || new Set(results.map((r) => r.stdout)).size !== 1) doubleFetches++;
     if (failed.length || s.calls() !== 2) problems.push(`trial ${trial}: ${s.calls()} calls, ${failed.length} failed ${failed.map((f) => f.stderr.trim()).join(' | ')}`);
     rmSync(s.dir, { recursive: true, force: true });
+    if ((trial + 1) % 20 === 0) process.stderr.write(`takeover: ${trial + 1}/${TRIALS} trials, ${problems.length} with problems\n`);
   }
   t.diagnostic(`takeover: ${TRIALS} trials, ${doubleFetches} with a double fetch, ${failedCallers} failed callers`);
   assert.deepEqual(problems, []);
