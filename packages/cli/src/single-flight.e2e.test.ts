@@ -38,12 +38,18 @@ function start(dir: string): { child: ChildProcess; done: Promise<Result> } {
   return { child, done };
 }
 
-/** A sandbox whose command records each run and takes a while, like a slow provider. */
+/**
+ * A sandbox whose command records each run and takes a while, like a slow provider; the first run
+ * (the holder's, killed in the takeover trials) takes long enough to be sure to die mid-fetch.
+ */
 function sandbox(name: string): { dir: string; calls(): number } {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const calls = join(dir, 'calls');
-  writeFileSync(join(dir, 'mint.sh'), `#!/bin/sh\necho run >> "${calls}"\nsleep 0.4\necho "minted-$$"\n`);
+  writeFileSync(
+    join(dir, 'mint.sh'),
+    `#!/bin/sh\necho run >> "${calls}"\nif [ "$(wc -l < "${calls}")" -eq 1 ]; then sleep 5; else sleep 0.3; fi\necho "minted-$$"\n`,
+  );
   chmodSync(join(dir, 'mint.sh'), 0o755);
   return { dir, calls: () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean).length : 0) };
 }
@@ -75,7 +81,8 @@ test(`holder SIGKILLed mid-fetch, ${WAITERS} waiters: exactly one takes over, al
     const waiters = Array.from({ length: WAITERS }, () => start(s.dir).done);
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     holder.child.kill('SIGKILL');
-    await holder.done;
+    const killed = await holder.done;
+    assert.equal(killed.stdout, '', `trial ${trial}: the holder was to die mid-fetch`);
     const results = await Promise.all(waiters);
     const failed = results.filter((r) => r.code !== 0);
     failedCallers += failed.length;
