@@ -22,7 +22,7 @@ const sampler = setInterval(() => load.push(loadavg()[0]), 5000);
 test.on('close', (code) => {
   clearInterval(sampler);
   for (const b of burners) b.kill('SIGKILL');
-  const summary = out.split('\n').filter((l) => /takeover:|^# (pass|fail)|^not ok/.test(l));
+  const summary = out.split('\n').filter((l) => /takeover:|^# (pass|fail)|^not ok|'trial \d+/.test(l));
   console.log(summary.join('\n'));
   console.log(
     `${Math.round((Date.now() - started) / 1000)} s, ${burners.length} busy loops, load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}, exit ${code}`,
