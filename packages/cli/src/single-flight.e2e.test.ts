@@ -73,24 +73,41 @@ test(`${WAITERS} processes started at once on an empty cache make one provider c
 test(`holder SIGKILLed mid-fetch, ${WAITERS} waiters: exactly one takes over, all print its token (${TRIALS} trials)`, { timeout: 600_000 }, async (t) => {
   let doubleFetches = 0;
   let failedCallers = 0;
+  let notMidFetch = 0;
   const problems: string[] = [];
+  const problem = (text: string) => {
+    problems.push(text);
+    process.stderr.write(`takeover problem: ${text}\n`);
+  };
   for (let trial = 0; trial < TRIALS; trial++) {
     const s = sandbox(`takeover-${trial}`);
     const holder = start(s.dir);
-    await until(() => s.calls() === 1, `trial ${trial}: the holder's provider call`); // the holder has the lock and is inside the provider
+    try {
+      await until(() => s.calls() === 1, `trial ${trial}: the holder's provider call`); // the holder has the lock and is inside the provider
+    } catch (err) {
+      holder.child.kill('SIGKILL');
+      problem((err as Error).message);
+      continue;
+    }
     const waiters = Array.from({ length: WAITERS }, () => start(s.dir).done);
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     holder.child.kill('SIGKILL');
     const killed = await holder.done;
-    assert.equal(killed.stdout, '', `trial ${trial}: the holder was to die mid-fetch`);
+    // A starved test process may send the kill after the holder finished; that trial tests nothing.
+    if (killed.stdout !== '') notMidFetch++;
     const results = await Promise.all(waiters);
     const failed = results.filter((r) => r.code !== 0);
     failedCallers += failed.length;
-    if (s.calls() !== 2 || new Set(results.map((r) => r.stdout)).size !== 1) doubleFetches++;
-    if (failed.length || s.calls() !== 2) problems.push(`trial ${trial}: ${s.calls()} calls, ${failed.length} failed ${failed.map((f) => f.stderr.trim()).join(' | ')}`);
+    const expectedCalls = killed.stdout === '' ? 2 : 1;
+    if (s.calls() !== expectedCalls || new Set(results.map((r) => r.stdout)).size !== 1) doubleFetches++;
+    if (failed.length || s.calls() !== expectedCalls || new Set(results.map((r) => r.stdout)).size !== 1) {
+      problem(`trial ${trial}: ${s.calls()} calls, ${new Set(results.map((r) => r.stdout)).size} distinct outputs, ${failed.length} failed ${failed.map((f) => `exit ${f.code}: ${f.stderr.trim()}`).join(' | ')}`);
+    }
     rmSync(s.dir, { recursive: true, force: true });
     if ((trial + 1) % 20 === 0) process.stderr.write(`takeover: ${trial + 1}/${TRIALS} trials, ${problems.length} with problems\n`);
   }
-  t.diagnostic(`takeover: ${TRIALS} trials, ${doubleFetches} with a double fetch, ${failedCallers} failed callers`);
+  t.diagnostic(
+    `takeover: ${TRIALS} trials, ${doubleFetches} with a double fetch, ${failedCallers} failed callers, ${notMidFetch} where the holder finished before the kill`,
+  );
   assert.deepEqual(problems, []);
 });
