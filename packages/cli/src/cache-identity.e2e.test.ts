@@ -157,7 +157,7 @@ test('HOME="" and an unusable cache dir: the token still comes with exit 0 and o
   const s = sandbox();
   const blocker = join(s.dir, 'blocker');
   writeFileSync(blocker, '');
-  for (const env of [
+  for (const env of <Record<string, string>[]>[
     { PATH: s.env.PATH, HOME: '', CLAUDE_KEY_CONFIG_DIR: s.env.CLAUDE_KEY_CONFIG_DIR, XDG_CACHE_HOME: '' },
     { ...s.env, CLAUDE_KEY_CACHE_DIR: join(blocker, 'cache') },
     { ...s.env, CLAUDE_KEY_CACHE_DIR: join(s.dir, 'x'.repeat(300)) },

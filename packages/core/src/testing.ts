@@ -175,7 +175,15 @@ function checkIdentity(provider: Provider, options: unknown, env: Record<string,
  * A throw-away home for helper runs: `dir` with working dirs `a` and `b`, and an environment whose
  * HOME, cache and config dirs point inside it (PATH kept). Removed when the test process exits.
  */
-export function helperSandbox(prefix = 'ck-sandbox-'): { dir: string; env: Record<string, string> } {
+export interface SandboxEnv {
+  [name: string]: string;
+  PATH: string;
+  HOME: string;
+  CLAUDE_KEY_CACHE_DIR: string;
+  CLAUDE_KEY_CONFIG_DIR: string;
+}
+
+export function helperSandbox(prefix = 'ck-sandbox-'): { dir: string; env: SandboxEnv } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   for (const sub of ['a', 'b', 'config']) mkdirSync(join(dir, sub));
