@@ -27,12 +27,18 @@ if (!served) {
   import(pathToFileURL(join(__dirname, 'full', 'main.js')).href).then(
     (full: { main(argv: string[]): Promise<number> }) => full.main(argv),
   ).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code: number) => exitAfterFlush(code),
     (err: unknown) => {
       process.stderr.write(`claude-key: internal error (${(err as Error)?.name ?? 'unknown'}); reinstall claude-key\n`);
-      process.exitCode = 1;
+      exitAfterFlush(1);
     },
   );
+}
+
+/**
+ * The entry owns the exit: once the answer is known nothing (a provider's socket, a command that
+ * ignored SIGTERM, a timer) may keep the process alive past the deadline.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
 }

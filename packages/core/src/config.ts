@@ -1,10 +1,10 @@
 // The one config loader: YAML or JSON, validated, with errors that name the file and the field.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import writeFileAtomic from 'write-file-atomic';
 import { ConfigError } from './errors.js';
-import { camel, ENGINE_FLAGS, fileStamp, normaliseKeys, snapshotPath, type ConfigFile } from './invocation.js';
+import { camel, ENGINE_FLAGS, fileStamp, normaliseKeys, snapshotName, type ConfigFile } from './invocation.js';
+import type { FileStore } from './cache/file-store.js';
 
 // From the engine flag table: each setting flag is a key in either spelling (`max-age`, `maxAge`).
 // Values are checked when used (resolveEngineSettings), with the key named in the message.
@@ -39,7 +39,7 @@ export function describeZodError(error: z.ZodError, prefix = ''): string {
 }
 
 /** Parses and validates `path`; on success leaves a JSON snapshot for the warm path. */
-export async function loadConfigFile(path: string, cacheDirectory: string): Promise<ConfigFile> {
+export async function loadConfigFile(path: string, store: FileStore): Promise<ConfigFile> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -67,8 +67,7 @@ export async function loadConfigFile(path: string, cacheDirectory: string): Prom
   };
   if (stamp) {
     try {
-      mkdirSync(cacheDirectory, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(snapshotPath(cacheDirectory, path), JSON.stringify({ stamp, config }), { mode: 0o600 });
+      store.writeNamed(snapshotName(path), JSON.stringify({ stamp, config }));
     } catch {
       // Without a snapshot the warm path just defers to this loader; nothing is lost.
     }

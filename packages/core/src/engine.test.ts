@@ -1,7 +1,7 @@
 // Pins every engine rule: TTL alignment, max-age, refusal detection, single flight, storage, stale-if-error, deadline.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -10,7 +10,18 @@ import { FileStore } from './cache/file-store.js';
 import { defineProvider, type Credential, type Provider, type ProviderContext } from './provider.js';
 import { UnreachableError, isClaudeKeyError } from './errors.js';
 import type { EngineSettings } from './invocation.js';
-import { STALE_LOCK_MS } from './cache/lock.js';
+import { finalKey } from './identity.js';
+
+const tempDirs: string[] = [];
+/** A temp dir removed after the suite. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -23,6 +34,8 @@ interface Harness {
   warnings: string[];
   calls: () => number;
   request(overrides?: Partial<EngineSettings>, provider?: Provider): TokenRequest;
+  /** The cache key the default request resolves to. */
+  key(): string;
 }
 
 /** A provider whose tokens count up and expire `lifetimeMs` after minting (undefined: no expiry). */
@@ -33,6 +46,7 @@ function countingProvider(lifetimeMs: number | undefined, impl?: (n: number, ctx
     summary: 'test',
     options: z.object({}),
     env: ['COUNTER_REGION'],
+    identity: () => ({ inputs: { counter: true } }),
     async fetch(_opts, ctx) {
       n++;
       if (impl) return impl(n, ctx);
@@ -42,9 +56,11 @@ function countingProvider(lifetimeMs: number | undefined, impl?: (n: number, ctx
   return { provider, calls: () => n };
 }
 
-function harness(opts: { lifetimeMs?: number; impl?: (n: number, ctx: ProviderContext) => Promise<Credential>; dir?: string; env?: Record<string, string> } = {}): Harness {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ck-engine-'));
-  const store = new FileStore(join(dir, 'cache'));
+function harness(
+  opts: { lifetimeMs?: number; impl?: (n: number, ctx: ProviderContext) => Promise<Credential>; dir?: string; cacheDir?: string | null; env?: Record<string, string> } = {},
+): Harness {
+  const dir = opts.dir ?? tempDir('ck-engine-');
+  const store = new FileStore(opts.cacheDir === null ? undefined : (opts.cacheDir ?? join(dir, 'cache')));
   const clock = { now: T0 };
   const caller = { id: undefined as string | undefined };
   const warnings: string[] = [];
@@ -60,8 +76,17 @@ function harness(opts: { lifetimeMs?: number; impl?: (n: number, ctx: ProviderCo
       throw new Error('no token stores in this test');
     },
     profileToken: async () => 'unused',
+    profileContent: () => undefined,
   };
   const engine = new Engine(deps);
+  const request = (overrides: Partial<EngineSettings> = {}, p: Provider = provider): TokenRequest => ({
+    invocationKey: 'a'.repeat(40),
+    cwd: dir,
+    provider: p,
+    label: 'counter',
+    options: {},
+    settings: { ttlMs: 15 * MIN, graceMs: MIN, timeoutMs: 2000, maxAgeMs: 15 * MIN, cache: 'file', verbose: false, ...overrides },
+  });
   return {
     engine,
     store,
@@ -69,13 +94,8 @@ function harness(opts: { lifetimeMs?: number; impl?: (n: number, ctx: ProviderCo
     caller,
     warnings,
     calls,
-    request: (overrides = {}, p = provider) => ({
-      key: 'a'.repeat(40),
-      provider: p,
-      label: 'counter',
-      options: {},
-      settings: { ttlMs: 15 * MIN, graceMs: MIN, timeoutMs: 2000, maxAgeMs: 15 * MIN, cache: 'file', verbose: false, ...overrides },
-    }),
+    request,
+    key: () => finalKey(engine.identity(request())!, deps.env),
   };
 }
 
@@ -125,7 +145,7 @@ test('a second call from the same Claude Code process within its TTL means refus
   assert.equal(other.source, 'cache');
   assert.equal(other.token, second.token);
   assert.equal(h.calls(), 2);
-  const entry = h.store.read('a'.repeat(40))!;
+  const entry = h.store.read(h.key())!;
   assert.equal(entry.refused.length, 1);
 });
 
@@ -181,7 +201,7 @@ test('fails with an auth error when the provider hands back the token the gatewa
 });
 
 test('32 concurrent callers on an empty cache make exactly one provider call and get the same token', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ck-flight-'));
+  const dir = tempDir('ck-flight-');
   let providerCalls = 0;
   const engines = Array.from({ length: 32 }, () =>
     harness({
@@ -198,45 +218,103 @@ test('32 concurrent callers on an empty cache make exactly one provider call and
   assert.equal(new Set(results.map((r) => r.token)).size, 1);
 });
 
-test('a lock left by a crashed holder is taken over instead of blocking', async () => {
+test('a lock file left by a killed holder does not delay the next fetch (the OS lock died with it)', async () => {
   const h = harness();
   h.store.ensureDir();
-  const lock = h.store.lockPath('a'.repeat(40));
-  mkdirSync(lock);
-  const past = new Date(Date.now() - STALE_LOCK_MS - 5_000);
-  utimesSync(lock, past, past);
-  const result = await h.engine.getToken(h.request({ timeoutMs: 2000 }));
+  writeFileSync(h.store.lockPath(h.key()), '');
+  const result = await h.engine.getToken(h.request({ timeoutMs: 1500 }));
   assert.equal(result.source, 'fresh');
 });
 
-test('a lock whose holder died just now is taken over within a few seconds, before the deadline', async () => {
+test('stores entries 0600 in a 0700 directory it creates, and never changes the mode of one it did not create', async () => {
   const h = harness();
-  h.store.ensureDir();
-  mkdirSync(h.store.lockPath('a'.repeat(40)));
-  const result = await h.engine.getToken(h.request({ timeoutMs: STALE_LOCK_MS + 3000 }));
-  assert.equal(result.source, 'fresh');
-});
-
-test('stores entries 0600 in a 0700 directory, tightening a loosened directory', async () => {
-  const h = harness();
-  mkdirSync(h.store.dir, { recursive: true, mode: 0o755 });
   await h.engine.getToken(h.request());
-  assert.equal(statSync(h.store.dir).mode & 0o777, 0o700);
-  for (const name of readdirSync(h.store.dir).filter((n) => n.endsWith('.json'))) {
-    assert.equal(statSync(join(h.store.dir, name)).mode & 0o777, 0o600, name);
+  assert.equal(statSync(h.store.dir!).mode & 0o777, 0o700);
+  for (const name of readdirSync(h.store.dir!).filter((n) => n.endsWith('.json'))) {
+    assert.equal(statSync(join(h.store.dir!, name)).mode & 0o777, 0o600, name);
+  }
+  const mine = harness({ cacheDir: join(tempDir('ck-own-'), 'cache') });
+  mkdirSync(mine.store.dir!, { mode: 0o750 });
+  chmodSync(mine.store.dir!, 0o750);
+  assert.equal((await mine.engine.getToken(mine.request())).source, 'fresh');
+  assert.equal((await mine.engine.getToken(mine.request())).source, 'cache');
+  assert.equal(statSync(mine.store.dir!).mode & 0o777, 0o750);
+});
+
+test('a symlinked cache dir (even to a shared 1777 dir) is refused: one warning, the token fetched uncached, the target untouched', async () => {
+  const base = tempDir('ck-symdir-');
+  const shared = join(base, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  symlinkSync(shared, join(base, 'cache'));
+  const h = harness({ dir: base });
+  const first = await h.engine.getToken(h.request());
+  const second = await h.engine.getToken(h.request());
+  assert.equal(first.source, 'uncached');
+  assert.equal(second.source, 'uncached');
+  assert.equal(h.calls(), 2);
+  assert.equal(h.warnings.length, 1);
+  assert.match(h.warnings[0]!, /cache unavailable .*symlink.*fetching without it/);
+  assert.equal(statSync(shared).mode & 0o7777, 0o1777);
+  assert.deepEqual(readdirSync(shared), []);
+});
+
+test('a group- or world-writable cache dir is refused with one warning, and the token still comes', async () => {
+  const h = harness();
+  mkdirSync(h.store.dir!);
+  chmodSync(h.store.dir!, 0o777);
+  const result = await h.engine.getToken(h.request());
+  assert.equal(result.source, 'uncached');
+  assert.match(h.warnings.join('\n'), /writable by others/);
+  assert.equal(statSync(h.store.dir!).mode & 0o777, 0o777);
+  assert.deepEqual(readdirSync(h.store.dir!), []);
+});
+
+test('a symlink planted at the entry path is replaced, never written through', async () => {
+  const h = harness();
+  h.store.ensureDir();
+  const victim = join(tempDir('ck-victim-'), 'victim');
+  writeFileSync(victim, 'precious');
+  symlinkSync(victim, h.store.entryPath(h.key()));
+  const result = await h.engine.getToken(h.request());
+  assert.equal(result.source, 'fresh');
+  assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  assert.ok(lstatSync(h.store.entryPath(h.key())).isFile());
+});
+
+test('an entry owned by another user is not served, and is replaced by a file of our own (not chowned back)', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  const h = harness({ lifetimeMs: 60 * MIN });
+  const first = await h.engine.getToken(h.request());
+  h.clock.now += 1_000;
+  chownSync(h.store.entryPath(h.key()), 12345, 12345);
+  const second = await h.engine.getToken(h.request());
+  assert.equal(second.source, 'fresh');
+  assert.notEqual(second.token, first.token);
+  assert.equal(statSync(h.store.entryPath(h.key())).uid, process.getuid!());
+});
+
+test('a cache that cannot be used (no HOME, a file in the path, an over-long path) means one warning and the token, never a failure', async () => {
+  const blocker = join(tempDir('ck-blocked-'), 'file');
+  writeFileSync(blocker, '');
+  for (const cacheDir of [null, join(blocker, 'cache'), join(tempDir('ck-long-'), 'x'.repeat(300))]) {
+    const h = harness({ cacheDir });
+    const result = await h.engine.getToken(h.request());
+    assert.equal(result.source, 'uncached', String(cacheDir));
+    assert.equal(h.warnings.length, 1, String(cacheDir));
+    assert.match(h.warnings[0]!, /cache unavailable/);
   }
 });
 
 test('a corrupt, truncated, foreign-version or foreign-key cache file is ignored and replaced', async () => {
-  const key = 'a'.repeat(40);
-  const good = (h: Harness) => readFileSync(h.store.entryPath(key), 'utf8');
   const h = harness();
+  const key = h.key();
+  const good = (h: Harness) => readFileSync(h.store.entryPath(key), 'utf8');
   await h.engine.getToken(h.request());
   const original = good(h);
   const variants = [
     'not json at all',
     original.slice(0, original.length / 2),
-    original.replace('"v":1', '"v":99'),
+    original.replace('"v":2', '"v":99'),
     original.replace(`"key":"${key}"`, `"key":"${'b'.repeat(40)}"`),
     original.replace(/"token":"[^"]+"/, '"token":"tampered-token"'),
     '',
@@ -295,7 +373,7 @@ test('deadline: the provider sees its signal aborted, so it can cancel its netwo
 });
 
 test('changing an environment variable the provider declares is a cache miss', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ck-env-'));
+  const dir = tempDir('ck-env-');
   const eu = harness({ dir, env: { COUNTER_REGION: 'eu' } });
   await eu.engine.getToken(eu.request());
   const us = harness({ dir, env: { COUNTER_REGION: 'us' } });
@@ -328,4 +406,40 @@ test('values cached through ctx.cached are reused until they near expiry', async
   h.clock.now += 40_000; // 20 s left
   await h.engine.getToken(h.request({ cache: 'off' }));
   assert.equal(logins, 2);
+});
+
+test('otelHeadersHelper and apiKeyHelper on one profile in one Claude Code process do not look like a refusal to each other', async () => {
+  const h = harness({ lifetimeMs: 60 * MIN });
+  h.caller.id = '4242:1000';
+  const api = await h.engine.getToken(h.request());
+  const otel = await h.engine.getToken({ ...h.request(), purpose: 'otelHeadersHelper' });
+  // The apiKeyHelper token was not marked refused: another Claude Code process still gets it.
+  h.caller.id = '5151:2000';
+  const other = await h.engine.getToken(h.request());
+  assert.equal(other.source, 'cache');
+  assert.equal(other.token, api.token);
+  assert.notEqual(otel.token, api.token, 'each purpose has its own token');
+  assert.equal(h.calls(), 2);
+});
+
+test('the gateway a token is for is part of its identity: ANTHROPIC_BASE_URL B never gets the token fetched for A', async () => {
+  const dir = tempDir('ck-gw-');
+  let minted = 0;
+  const impl = async (_n: number, ctx: ProviderContext) => ({ token: `gw-token-${++minted}`, expiresAt: ctx.now() + 60 * MIN });
+  const a = harness({ dir, impl, env: { COUNTER_REGION: 'eu', ANTHROPIC_BASE_URL: 'https://gateway-a.example' } });
+  const b = harness({ dir, impl, env: { COUNTER_REGION: 'eu', ANTHROPIC_BASE_URL: 'https://gateway-b.example' } });
+  const tokenA = await a.engine.getToken(a.request());
+  const tokenB = await b.engine.getToken(b.request());
+  assert.equal(tokenB.source, 'fresh');
+  assert.notEqual(tokenB.token, tokenA.token);
+  assert.equal((await a.engine.getToken(a.request())).token, tokenA.token);
+});
+
+test('a provider that declares no identity is never cached', async () => {
+  const h = harness();
+  const { identity: _drop, ...rest } = h.request().provider;
+  const anonymous = rest as unknown as Provider;
+  assert.equal((await h.engine.getToken(h.request({}, anonymous))).source, 'uncached');
+  assert.equal((await h.engine.getToken(h.request({}, anonymous))).source, 'uncached');
+  assert.equal(h.store.list().length, 0);
 });

@@ -13,11 +13,10 @@ import {
 import { formatDuration } from './duration.js';
 import { registerSecret, redact } from './redact.js';
 import { acquireLock } from './cache/lock.js';
-import { FileStore } from './cache/file-store.js';
+import { CacheUnavailableError, FileStore } from './cache/file-store.js';
 import {
   ENTRY_VERSION,
   endOfLife,
-  envHash,
   hashKey,
   isServable,
   isUsableWhenProviderDown,
@@ -25,6 +24,7 @@ import {
   type CacheEntry,
 } from './cache/entry.js';
 import { servedWithinWindow } from './fast-path.js';
+import { finalKey, identityBuilder, identityRecord, type IdentityRecord, type Purpose } from './identity.js';
 import type { EngineSettings } from './invocation.js';
 import type { Credential, Provider, ProviderContext, ProviderLogger, TokenStore } from './provider.js';
 import { resolveSecretRef, type SchemeLookup } from './secret-ref.js';
@@ -48,10 +48,17 @@ export interface EngineDeps {
   tokenStore(name: string): Promise<TokenStore>;
   /** Resolves `profile:NAME` references by running that profile through the engine. */
   profileToken(name: string, depth: number): Promise<string>;
+  /** A profile's config content, for the identity of `profile:NAME` references. */
+  profileContent(name: string): unknown;
 }
 
 export interface TokenRequest {
-  key: string;
+  /** The invocation as typed (argv, profile, cwd): where the warm path finds this request's identity. */
+  invocationKey: string;
+  /** The working directory relative paths and commands resolve against. */
+  cwd: string;
+  /** The Claude Code hook the token is for (default: the provider's, else apiKeyHelper). */
+  purpose?: Purpose;
   provider: Provider;
   /** For messages: "profile work (vault)" or "vault". */
   label: string;
@@ -95,23 +102,111 @@ export class Engine {
     }
   }
 
+  /** The identity record of a request, or undefined for a provider that declares none (never cached). */
+  identity(req: TokenRequest): IdentityRecord | undefined {
+    const { provider } = req;
+    if (typeof provider.identity !== 'function') {
+      this.deps.log.debug(`${req.label}: the provider declares no identity; running without the cache`);
+      return undefined;
+    }
+    const collected = identityBuilder({ cwd: req.cwd, env: this.deps.env, profile: (n) => this.deps.profileContent(n) });
+    for (const name of provider.env ?? []) collected.env.add(name);
+    const declared = provider.identity(req.options as never, collected.builder);
+    return identityRecord(
+      req.invocationKey,
+      {
+        helper: this.deps.helperName,
+        purpose: req.purpose ?? provider.purpose ?? 'apiKeyHelper',
+        provider: provider.name,
+        inputs: declared.inputs,
+        ...(declared.local ? { local: declared.local } : {}),
+      },
+      collected,
+    );
+  }
+
   private async getTokenBefore(req: TokenRequest, deadline: AbortSignal): Promise<TokenResult> {
-    const { deps } = this;
-    const { settings } = req;
-    if (settings.cache === 'off') {
+    const uncached = async (): Promise<TokenResult> => {
       const credential = await this.fetch(req, deadline, false);
       return { token: credential.token, source: 'uncached', expiresAt: credential.expiresAt ?? null };
+    };
+    if (req.settings.cache === 'off') return uncached();
+    const identity = this.identity(req);
+    if (!identity) return uncached();
+    const key = finalKey(identity, this.deps.env);
+    if (identity.local) return this.local(req, identity, key, deadline);
+    try {
+      return await this.cachedToken(req, identity, key, deadline);
+    } catch (err) {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+      this.cacheUnavailable(err);
+      return uncached();
     }
+  }
+
+  private warnedCache = false;
+  /** One warning line per process: the token still comes, only slower next time. */
+  private cacheUnavailable(err: Error): void {
+    if (this.warnedCache) return;
+    this.warnedCache = true;
+    this.deps.log.warn(`cache unavailable (${redact(err.message)}); fetching without it`);
+  }
+
+  /** Cache operations before the fetch: any file-system failure means "no cache", never a failed run. */
+  private cacheStep<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      if (isClaudeKeyError(err) || err instanceof CacheUnavailableError) throw err;
+      throw new CacheUnavailableError((err as Error).message);
+    }
+  }
+
+  /** A served-to record for refusal detection; losing one is harmless, failing the run over it is not. */
+  private recordServed(key: string, caller: string | undefined, tokenHash: string): void {
+    if (caller === undefined) return;
+    try {
+      this.deps.store.recordServed(key, { caller, tokenHash, at: this.deps.now() });
+    } catch (err) {
+      this.deps.log.debug(`could not record the served token: ${(err as Error).message}`);
+    }
+  }
+
+  /** Local sources (env, file) are read every time; only the identity and served records are kept. */
+  private async local(req: TokenRequest, identity: IdentityRecord, key: string, deadline: AbortSignal): Promise<TokenResult> {
+    const { deps } = this;
     const caller = deps.caller();
-    const tokenStore = settings.cache === 'file' ? undefined : await deps.tokenStore(settings.cache);
-    const envNames = [...(req.provider.env ?? [])].sort();
+    const credential = await this.fetch(req, deadline, false);
+    const tokenHash = sha256(credential.token);
+    if (caller !== undefined && servedWithinWindow(deps.store.readServed(key), caller, tokenHash, deps.now(), req.settings.ttlMs)) {
+      throw new AuthError(`${req.label} still holds the token the gateway just refused (HTTP 401)`, {
+        hint: 'put a valid token there, then restart Claude Code',
+      });
+    }
+    try {
+      deps.store.writeIdentity(identity);
+    } catch (err) {
+      this.cacheUnavailable(err as Error);
+    }
+    this.recordServed(key, caller, tokenHash);
+    return { token: credential.token, source: 'uncached', expiresAt: credential.expiresAt ?? null };
+  }
+
+  private async cachedToken(req: TokenRequest, identity: IdentityRecord, key: string, deadline: AbortSignal): Promise<TokenResult> {
+    const { deps } = this;
+    const { settings } = req;
+    const caller = deps.caller();
+    const tokenStore = settings.cache === 'file' ? undefined : await untilDeadline(deps.tokenStore(settings.cache), deadline, req);
 
     const readEntry = async (): Promise<CacheEntry | undefined> => {
-      const entry = deps.store.read(req.key);
-      if (!entry || entry.kind !== 'token' || entry.envHash !== envHash(entry.envNames, deps.env)) return undefined;
+      const entry = deps.store.read(key);
+      if (!entry || entry.kind !== 'token') return undefined;
       if (entry.token === null) {
         if (!tokenStore || tokenStore.name !== entry.store) return undefined;
-        const token = await tokenStore.get(req.key).catch(() => undefined);
+        const token = await untilDeadline(tokenStore.get(key), deadline, req).catch((err: unknown) => {
+          if (isClaudeKeyError(err)) throw err;
+          return undefined;
+        });
         if (!token || sha256(token) !== entry.tokenHash) return undefined;
         registerSecret(token);
         return { ...entry, token };
@@ -122,9 +217,9 @@ export class Engine {
     };
     const wasRefused = (entry: CacheEntry) =>
       caller !== undefined &&
-      servedWithinWindow(deps.store.readServed(req.key), caller, entry.tokenHash, deps.now(), settings.ttlMs);
+      servedWithinWindow(deps.store.readServed(key), caller, entry.tokenHash, deps.now(), settings.ttlMs);
     const serve = (entry: CacheEntry, source: TokenSource): TokenResult => {
-      if (caller !== undefined) deps.store.recordServed(req.key, { caller, tokenHash: entry.tokenHash, at: deps.now() });
+      this.recordServed(key, caller, entry.tokenHash);
       registerSecret(entry.token!);
       return { token: entry.token!, source, entry };
     };
@@ -133,21 +228,22 @@ export class Engine {
     // Decided once: only this Claude Code process writes its own served record, so waiting for the
     // lock cannot change the answer.
     const refusedHash = entry && wasRefused(entry) ? entry.tokenHash : undefined;
-    if (entry && refusedHash === undefined && isServable(entry, deps.now(), settings)) return serve(entry, 'cache');
+    if (entry && refusedHash === undefined && isServable(entry, deps.now(), settings)) {
+      this.cacheStep(() => deps.store.writeIdentity(identity));
+      return serve(entry, 'cache');
+    }
 
-    let release: () => Promise<void>;
-    try {
+    const release = await this.cacheStep(() => {
       deps.store.ensureDir();
-      release = await acquireLock(deps.store.entryPath(req.key), deps.store.lockPath(req.key), {
+      deps.store.writeIdentity(identity);
+      return acquireLock(deps.store.lockPath(key), {
         signal: deadline,
         onWait: () => deps.log.debug(`waiting for another claude-key process fetching ${req.label}`),
       });
-    } catch (err) {
-      if (isClaudeKeyError(err)) throw err;
-      throw new InternalError(`cannot lock the cache in ${deps.store.dir}: ${(err as Error).message}`, {
-        hint: 'check that the directory is writable, or run with --no-cache',
-      });
-    }
+    }).catch((err: unknown) => {
+      if (isClaudeKeyError(err) || err instanceof CacheUnavailableError) throw err;
+      throw new CacheUnavailableError(`cannot lock ${deps.store.lockPath(key)}: ${(err as Error).message}`);
+    });
     try {
       // Another process may have fetched while we waited for the lock.
       entry = await readEntry();
@@ -180,7 +276,7 @@ export class Engine {
       }
       const fresh: CacheEntry = {
         v: ENTRY_VERSION,
-        key: req.key,
+        key,
         kind: 'token',
         provider: req.provider.name,
         ...(req.profileName ? { profile: req.profileName } : {}),
@@ -190,17 +286,15 @@ export class Engine {
         token: tokenStore ? null : credential.token,
         store: tokenStore ? tokenStore.name : 'file',
         tokenHash,
-        envNames,
-        envHash: envHash(envNames, deps.env),
         ...(credential.meta ? { meta: credential.meta } : {}),
         refused: [...refused].slice(-MAX_REFUSED),
       };
       try {
-        if (tokenStore) await tokenStore.set(req.key, credential.token);
+        if (tokenStore) await untilDeadline(tokenStore.set(key, credential.token), deadline, req);
         await deps.store.write(fresh);
       } catch (err) {
         // A token we cannot cache is still a token: print it, say why the next call will be slower.
-        deps.log.warn(`could not write the cache in ${deps.store.dir} (${(err as Error).message}); continuing without it`);
+        deps.log.warn(`could not write the cache in ${deps.store.dir} (${redact((err as Error).message)}); continuing without it`);
       }
       return serve({ ...fresh, token: credential.token }, 'fresh');
     } finally {
@@ -212,25 +306,14 @@ export class Engine {
   private async fetch(req: TokenRequest, deadline: AbortSignal, refused: boolean): Promise<Credential> {
     const ctx = this.context(req, deadline, refused);
     const started = this.deps.now();
-    let fire: (() => void) | undefined;
-    const onDeadline = new Promise<never>((_, reject) => {
-      fire = () =>
-        reject(
-          new DeadlineError(`${req.label} did not finish within ${formatDuration(req.settings.timeoutMs)}`, { hint: DEADLINE_HINT }),
-        );
-      if (deadline.aborted) fire();
-      else deadline.addEventListener('abort', fire, { once: true });
-    });
     try {
-      const credential = await Promise.race([req.provider.fetch(req.options as never, ctx), onDeadline]);
+      const credential = await untilDeadline(req.provider.fetch(req.options as never, ctx), deadline, req);
       checkCredential(credential, req.label, this.deps.now());
       registerSecret(credential.token);
       this.deps.log.debug(`${req.label}: fetched a token in ${formatDuration(this.deps.now() - started)}`);
       return credential;
     } catch (err) {
       throw toClaudeKeyError(err, req.label, deadline, req.settings.timeoutMs);
-    } finally {
-      if (fire) deadline.removeEventListener('abort', fire);
     }
   }
 
@@ -242,6 +325,7 @@ export class Engine {
       signal,
       now: deps.now,
       env: deps.env,
+      cwd: req.cwd,
       ttlMs: req.settings.ttlMs,
       graceMs: req.settings.graceMs,
       refused,
@@ -272,8 +356,6 @@ export class Engine {
             token: loaded.value,
             store: 'file',
             tokenHash: sha256(loaded.value),
-            envNames: [],
-            envHash: envHash([], deps.env),
             refused: [],
           })
           .catch((err: Error) => deps.log.debug(`could not cache ${name}: ${err.message}`));
@@ -298,6 +380,26 @@ export class Engine {
     registerSecret(value);
     return value;
   }
+}
+
+/**
+ * `work` or a DeadlineError at the deadline, whichever comes first. The work itself is not awaited
+ * past the deadline: a provider that ignores its signal cannot hold the run.
+ */
+function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal, req: Pick<TokenRequest, 'label' | 'settings'>): Promise<T> {
+  let fire: (() => void) | undefined;
+  const onDeadline = new Promise<never>((_, reject) => {
+    fire = () =>
+      reject(
+        new DeadlineError(`${req.label} did not finish within ${formatDuration(req.settings.timeoutMs)}`, { hint: DEADLINE_HINT }),
+      );
+    if (deadline.aborted) fire();
+    else deadline.addEventListener('abort', fire, { once: true });
+  });
+  work.catch(() => {});
+  return Promise.race([work, onDeadline]).finally(() => {
+    if (fire) deadline.removeEventListener('abort', fire);
+  });
 }
 
 function checkCredential(credential: Credential, label: string, now: number): void {

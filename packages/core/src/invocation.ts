@@ -2,12 +2,13 @@
 //
 // Both the warm path and the full CLI use this, so the cache key computed to *read* a token is
 // always the one used to *write* it.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, ConfigError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { configDir } from './paths.js';
 import { hashKey, type Timing } from './cache/entry.js';
+import type { FileStore } from './cache/file-store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -131,8 +132,8 @@ export function fileStamp(path: string): string | undefined {
   }
 }
 
-export function snapshotPath(cacheDirectory: string, path: string): string {
-  return join(cacheDirectory, `config-${hashKey(path)}.json`);
+export function snapshotName(path: string): string {
+  return `config-${hashKey(path)}.json`;
 }
 
 /**
@@ -140,11 +141,11 @@ export function snapshotPath(cacheDirectory: string, path: string): string {
  * from the JSON snapshot the full CLI leaves after validating them (re-made when the file's
  * stamp changes). Returns null when only the full loader can answer.
  */
-export function loadConfigFast(path: string, cacheDirectory: string): ConfigFile | null {
+export function loadConfigFast(path: string, store: FileStore): ConfigFile | null {
   const stamp = fileStamp(path);
   if (stamp === undefined) return null;
   try {
-    const snap = JSON.parse(readFileSync(snapshotPath(cacheDirectory, path), 'utf8')) as { stamp?: string; config?: ConfigFile };
+    const snap = JSON.parse(store.readNamed(snapshotName(path)) ?? 'null') as { stamp?: string; config?: ConfigFile };
     if (snap.stamp === stamp && snap.config) return snap.config;
   } catch {
     // no snapshot yet
@@ -248,7 +249,11 @@ export function resolveTarget(split: SplitArgs, config: ConfigFile | undefined):
   return { provider, profileName, profileOptions, profileEngine };
 }
 
-/** The cache key of a token: every input that can change it (argv, profile options, helper name). */
-export function tokenCacheKey(helperName: string, target: ResolvedTarget, rest: readonly string[]): string {
-  return hashKey({ h: helperName, p: target.provider, o: target.profileOptions, a: rest });
+/**
+ * The key of an invocation as typed: argv, profile options, helper, working directory, and the
+ * purpose when a command sets one (otel-headers; the warm path serves apiKeyHelper only). It finds the
+ * IdentityRecord the full CLI resolved for it; the token itself is keyed by that identity.
+ */
+export function invocationKey(helperName: string, target: ResolvedTarget, rest: readonly string[], cwd: string, purpose?: string): string {
+  return hashKey({ h: helperName, p: target.provider, o: target.profileOptions, a: rest, c: cwd, ...(purpose ? { u: purpose } : {}) });
 }

@@ -1,11 +1,17 @@
 // Where claude-key keeps its files: the platform's per-user cache and config directories (env-paths).
 import envPaths from 'env-paths';
+import { isAbsolute } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Cache directory; CLAUDE_KEY_CACHE_DIR overrides the platform convention (tests, shared hosts). */
-export function cacheDir(appName: string, env: Env = process.env): string {
-  return env.CLAUDE_KEY_CACHE_DIR || envPaths(appName, { suffix: '' }).cache;
+/**
+ * Cache directory; CLAUDE_KEY_CACHE_DIR overrides the platform convention (tests, shared hosts).
+ * Undefined when it would not be absolute (HOME=""): a cache in the current directory could be
+ * anyone's, so claude-key runs without one.
+ */
+export function cacheDir(appName: string, env: Env = process.env): string | undefined {
+  const dir = env.CLAUDE_KEY_CACHE_DIR || envPaths(appName, { suffix: '' }).cache;
+  return isAbsolute(dir) ? dir : undefined;
 }
 
 /** Config directory (`$XDG_CONFIG_HOME/<app>` on Linux); CLAUDE_KEY_CONFIG_DIR overrides it. */

@@ -5,6 +5,24 @@
 // cross-process locking, refusal detection, the deadline, stdout, stderr and exit codes.
 // A provider never prints, never caches on its own, never calls process.exit.
 import type { z } from 'zod';
+import type { IdentityBuilder, LocalSource, Purpose } from './identity.js';
+
+export type { IdentityBuilder, LocalSource, Purpose } from './identity.js';
+
+/**
+ * What a fetch is for, from validated and resolved options: the cache key and the refusal record
+ * are keyed by it (plus the purpose), so a token is only ever printed where it was fetched for.
+ */
+export interface ProviderIdentity {
+  /**
+   * JSON-able values that name the token: absolute paths (`id.path`), addresses, names, and
+   * secret references through `id.ref` (names and value hashes, never a secret itself). Include
+   * `id.cwd` only when the token depends on the working directory (a command, a relative path).
+   */
+  inputs: unknown;
+  /** A local source (an env var, a file): read on every call and never copied into the cache. */
+  local?: LocalSource;
+}
 
 /** What a provider hands back. */
 export interface Credential {
@@ -45,6 +63,8 @@ export interface ProviderContext {
   now(): number;
   /** The environment the helper runs in (never mutate). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The working directory relative paths and commands resolve against (the one in the identity). */
+  cwd: string;
   /** Claude Code's reuse window in ms (CLAUDE_CODE_API_KEY_HELPER_TTL_MS or --ttl); 0 when unknown. */
   ttlMs: number;
   /** Extra validity a served token needs beyond the TTL, in ms (default 60 s). */
@@ -117,10 +137,18 @@ export interface Provider<S extends z.ZodType = z.ZodType> {
   /** Name of one option filled from positional arguments (e.g. exec's `command`). */
   positional?: string;
   /**
-   * Environment variables whose values change the token (e.g. `VAULT_ADDR`). They are part of
-   * the cache key, so switching them never serves a token fetched under other values.
+   * Environment variables whose values change the token (e.g. `VAULT_ADDR`). Their values are part
+   * of the identity, so switching them never serves a token fetched under other values.
    */
   env?: readonly string[];
+  /**
+   * The identity of what `fetch` would return for these options. Required: a provider without it
+   * is never cached (the contract check in `@claude-key/core/testing` fails it). Pure and fast:
+   * no network, no prompts. Environment variables listed in `env` are added by the engine.
+   */
+  identity(options: z.output<S>, id: IdentityBuilder): ProviderIdentity;
+  /** The Claude Code hook this provider's output is for (default `apiKeyHelper`). */
+  purpose?: Purpose;
   /** Option keys that hold secret material; doctor warns when they are literals, not refs. */
   secretOptions?: readonly string[];
   /** Extra commands (`keygen`, `login`, `set`). */

@@ -1,12 +1,19 @@
 // Test support for provider authors: a ProviderContext without the engine, and a contract check.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CachedValue, Credential, Provider, ProviderContext } from './provider.js';
 import { isClaudeKeyError } from './errors.js';
+import { identityBuilder } from './identity.js';
+import { stableStringify } from './cache/entry.js';
 
 export interface TestContextOptions {
   /** Start time of the injected clock (ms since epoch). Advance with `ctx.advance(ms)`. */
   now?: number;
   env?: Record<string, string | undefined>;
+  /** Working directory (default: process.cwd()). */
+  cwd?: string;
   ttlMs?: number;
   graceMs?: number;
   refused?: boolean;
@@ -38,6 +45,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
       clock += ms;
     },
     env,
+    cwd: opts.cwd ?? process.cwd(),
     ttlMs: opts.ttlMs ?? 0,
     graceMs: opts.graceMs ?? 60_000,
     refused: opts.refused ?? false,
@@ -89,7 +97,9 @@ export interface ContractCase {
  *  - name, summary, options schema and fetch are present;
  *  - `invalid` options are rejected by the schema (config errors name a field);
  *  - `valid` options produce a credential with a non-empty single-line token and a sane expiry;
- *  - an already-aborted signal makes fetch fail promptly instead of hanging or succeeding;
+ *  - `identity` is declared, JSON-able, stable for equal inputs, and holds no secret of the valid case;
+ *  - an already-aborted signal makes fetch settle within 500 ms (a provider that ignores
+ *    `ctx.signal` and keeps working past the deadline fails here);
  *  - `failing` options throw a ClaudeKeyError (a code and exit code), never a bare Error, and
  *    the message does not contain the secret of the valid case.
  */
@@ -102,6 +112,7 @@ export async function checkProviderContract(
   }
   if (typeof provider.fetch !== 'function') throw new Error('provider.fetch must be a function');
   if (typeof provider.options?.safeParse !== 'function') throw new Error('provider.options must be a zod schema');
+  if (typeof provider.identity !== 'function') throw new Error('provider.identity must be a function (the cache keys tokens by it)');
 
   if (cases.invalid) {
     const parsed = provider.options.safeParse(cases.invalid);
@@ -118,17 +129,23 @@ export async function checkProviderContract(
     throw new Error('expiresAt must be a future time in ms since the epoch');
   }
 
+  checkIdentity(provider, options, cases.valid.context?.env ?? {}, credential.token);
+
   const aborted = new AbortController();
   aborted.abort(new DOMException('deadline', 'TimeoutError'));
+  let timer: NodeJS.Timeout | undefined;
   const abortedResult = await Promise.race([
     provider.fetch(options, createTestContext({ ...cases.valid.context, signal: aborted.signal })).then(
       () => 'resolved',
       () => 'rejected',
     ),
-    new Promise((resolve) => setTimeout(resolve, 2000, 'hung')),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 500, 'hung');
+    }),
   ]);
-  // A provider that needs no I/O (env, a literal) may legitimately resolve; it must never hang.
-  if (abortedResult === 'hung') throw new Error('fetch ignored an aborted signal and hung for 2 s');
+  clearTimeout(timer);
+  // A provider that needs no I/O (env, a literal) may legitimately resolve; it must not keep working.
+  if (abortedResult === 'hung') throw new Error('fetch ignored an aborted ctx.signal: still running 500 ms after the deadline');
 
   if (cases.failing) {
     try {
@@ -140,4 +157,36 @@ export async function checkProviderContract(
     }
   }
   return credential;
+}
+
+function checkIdentity(provider: Provider, options: unknown, env: Record<string, string | undefined>, token: string): void {
+  const declare = (cwd: string) => {
+    const collected = identityBuilder({ cwd, env, profile: () => ({}) });
+    const identity = provider.identity(options as never, collected.builder);
+    if (typeof identity !== 'object' || identity === null || !('inputs' in identity)) throw new Error('provider.identity must return { inputs }');
+    return stableStringify(identity);
+  };
+  const first = declare('/contract/a');
+  if (first !== declare('/contract/a')) throw new Error('provider.identity must return the same identity for the same inputs');
+  if (first.includes(token)) throw new Error('provider.identity must not contain the token (use id.ref for secrets)');
+}
+
+/**
+ * A throw-away home for helper runs: `dir` with working dirs `a` and `b`, and an environment whose
+ * HOME, cache and config dirs point inside it (PATH kept). Removed when the test process exits.
+ */
+export interface SandboxEnv {
+  [name: string]: string;
+  PATH: string;
+  HOME: string;
+  CLAUDE_KEY_CACHE_DIR: string;
+  CLAUDE_KEY_CONFIG_DIR: string;
+}
+
+export function helperSandbox(prefix = 'ck-sandbox-'): { dir: string; env: SandboxEnv } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  for (const sub of ['a', 'b', 'config']) mkdirSync(join(dir, sub));
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, CLAUDE_KEY_CACHE_DIR: join(dir, 'cache'), CLAUDE_KEY_CONFIG_DIR: join(dir, 'config') };
+  return { dir, env };
 }

@@ -14,6 +14,7 @@ export const tokenService = defineProvider({
   }),
   env: ['ACME_TOKEN_SERVICE'],
   secretOptions: ['deviceKey'],
+  identity: (o, id) => ({ inputs: id.options(o, { refs: ['deviceKey'] }) }),
   examples: ['acme-key token-service --team platform'],
   async fetch(options, ctx) {
     const deviceKey = await ctx.secret(options.deviceKey);

@@ -120,6 +120,8 @@ export const awsCredentialsProvider = defineProvider({
   ],
   env: [...AWS_ENV, 'AWS_ENDPOINT_URL_STS'],
   secretOptions: ['webIdentityToken'],
+  purpose: 'awsCredentialExport',
+  identity: (o, id) => ({ inputs: id.options(o, { refs: ['webIdentityToken'] }) }),
   async fetch(opts, ctx) {
     if (opts.webIdentityToken && !opts.roleArn) {
       throw new ConfigError('--web-identity-token needs --role-arn', { hint: 'name the role to assume with the OIDC token' });

@@ -23,6 +23,7 @@ export const secretsManagerProvider = defineProvider({
     'claude-key aws --secret-id prod/llm --aws-profile corp-sso --version-stage AWSPREVIOUS',
   ],
   env: [...AWS_ENV, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'],
+  identity: (o, id) => ({ inputs: id.options(o, {}) }),
   async fetch(opts, ctx) {
     const label = `secret "${opts.secretId}"`;
     const site: AwsCallSite = { service: 'Secrets Manager', subject: label, ...(opts.awsProfile ? { awsProfile: opts.awsProfile } : {}) };

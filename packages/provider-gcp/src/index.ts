@@ -1,6 +1,7 @@
 // @claude-key/provider-gcp: Google Cloud access tokens, ID tokens (IAP, Cloud Run) and Secret Manager secrets.
 import { defineProvider } from '@claude-key/core';
 import { gcpOptions } from './options.js';
+import { wellKnownCredentialsPath } from './credentials-file.js';
 import { fetchAccessToken } from './access-token.js';
 import { fetchIdToken } from './id-token.js';
 import { fetchSecret } from './secret-manager.js';
@@ -26,6 +27,12 @@ export default defineProvider({
     'GCE_METADATA_IP',
     'METADATA_SERVER_DETECTION',
   ],
+  // The credentials file's content counts too: `gcloud auth application-default login` as someone
+  // else, or a rotated key, is a new identity.
+  identity: (o, id) => {
+    const file = o.credentialsFile ?? id.env.GOOGLE_APPLICATION_CREDENTIALS ?? wellKnownCredentialsPath(id.env);
+    return { inputs: { ...id.options(o, {}), credentials: file ? id.ref(`file:${file}`) : null } };
+  },
   async fetch(options, ctx) {
     ctx.signal.throwIfAborted();
     switch (options.kind) {

@@ -35,6 +35,9 @@ export default defineProvider({
   ],
   env: ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME', 'CLAUDE_KEY_CONFIG_DIR', 'XDG_CONFIG_HOME'],
   secretOptions: ['key', 'vaultToken', 'vaultRoleId', 'vaultSecretId', 'vaultJwt'],
+  identity: (o, id) => ({
+    inputs: id.options(o, { refs: ['key', 'vaultToken', 'vaultRoleId', 'vaultSecretId', 'vaultJwt'], paths: ['keysDir', 'vaultCaCert', 'vaultCaPath'] }),
+  }),
   commands: jwtCommands(),
   async fetch(options, ctx) {
     ctx.signal.throwIfAborted();

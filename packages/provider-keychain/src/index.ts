@@ -15,6 +15,7 @@ export default defineProvider({
   options: entryOptions,
   examples: ['claude-key keychain --service anthropic --account work'],
   commands: { set: setCommand, delete: deleteCommand },
+  identity: ({ service, account }) => ({ inputs: { service, account } }),
   async fetch(options, ctx) {
     const token = await requireEntry(options, ctx.signal);
     // Multi-line values are legitimate here: `keychain:` references resolve through this fetch and

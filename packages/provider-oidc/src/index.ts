@@ -23,6 +23,7 @@ export function createOidcProvider(overrides: Partial<OidcDeps> = {}) {
     // The session file lives under the config dir, so a different dir means a different session.
     env: ['CLAUDE_KEY_CONFIG_DIR'],
     secretOptions: ['clientSecret'],
+    identity: (o, id) => ({ inputs: id.options(o, { refs: ['clientSecret'] }) }),
     commands: oidcCommands(deps),
     fetch(options, ctx) {
       return options.grant === 'client-credentials' ? fetchWithClientCredentials(options, ctx) : fetchWithSession(options, ctx, deps);

@@ -27,6 +27,19 @@ export default defineProvider({
   ],
   env: ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME'],
   secretOptions: ['token', 'roleId', 'secretId', 'jwt'],
+  // Only the credentials of the auth method in use count; without --token, the vault CLI's own
+  // token ($VAULT_TOKEN, else ~/.vault-token) logs in, so a new `vault login` is a new identity.
+  identity: (o, id) => ({
+    inputs: id.options(
+      {
+        ...o,
+        token: o.auth === 'token' ? (o.token ?? (id.env.VAULT_TOKEN ? 'env:VAULT_TOKEN' : 'file:~/.vault-token')) : undefined,
+        roleId: o.auth === 'approle' ? o.roleId : undefined,
+        secretId: o.auth === 'approle' ? o.secretId : undefined,
+      },
+      { refs: ['token', 'roleId', 'secretId', 'jwt'], paths: ['caCert', 'caPath'] },
+    ),
+  }),
   async fetch(options, ctx) {
     const conn = resolveConnection(options, ctx.env);
     const client = await connect(conn, ctx.signal);

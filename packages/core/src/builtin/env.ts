@@ -11,6 +11,8 @@ export default defineProvider({
     name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').describe('the variable to read'),
   }),
   examples: ['claude-key env LITELLM_KEY'],
+  // A local source: read on every call, so a changed or unset variable is seen at once.
+  identity: ({ name }) => ({ inputs: { env: name }, local: { env: name } }),
   async fetch({ name }, ctx) {
     return { token: readEnvSecret(name, ctx.env) };
   },

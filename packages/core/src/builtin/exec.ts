@@ -1,9 +1,12 @@
 // Built-in provider `exec`: runs a command and takes its stdout (plain, or JSON with an expiry) as the token.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { defineProvider } from '../provider.js';
 import { AuthError, ConfigError, UnreachableError } from '../errors.js';
 import { redact } from '../redact.js';
+
+const MAX_OUTPUT = 1 << 20;
 
 export interface ExecOutput {
   token: string;
@@ -50,36 +53,74 @@ export default defineProvider({
     'claude-key exec --max-age 300 -- vault kv get -field=api_key secret/litellm/claude-code',
     'claude-key exec -- ./mint-token.sh --json',
   ],
+  // The command runs in a working directory and may read files relative to it: both name the token.
+  identity: ({ command, cwd }, id) => ({ inputs: { command, cwd: id.path(cwd ?? '.') } }),
   fetch({ command, cwd }, ctx) {
     const [file, ...args] = command;
     return new Promise((resolve, reject) => {
-      execFile(
-        file!,
-        args,
-        { signal: ctx.signal, cwd, env: ctx.env as NodeJS.ProcessEnv, maxBuffer: 1 << 20, encoding: 'utf8' },
-        (err, stdout, stderr) => {
-          const firstStderrLine = redact(stderr.trim().split('\n').pop() ?? '').slice(0, 200);
-          if (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') return reject(new ConfigError(`command not found: ${file}`, { hint: 'check PATH or give an absolute path' }));
-            if (code === 'EACCES') return reject(new ConfigError(`command is not executable: ${file}`, { hint: `chmod +x ${file}` }));
-            if (err.name === 'AbortError') return reject(err);
-            const exit = typeof err.code === 'number' ? err.code : '?';
-            return reject(
-              new UnreachableError(`command "${file}" exited with ${exit}${firstStderrLine ? `: ${firstStderrLine}` : ''}`, {
-                hint: 'run it by hand to see why',
-              }),
-            );
-          }
-          try {
-            const out = parseExecOutput(stdout, ctx.now());
-            if (!out.token) return reject(new AuthError(`command "${file}" printed nothing`, { hint: 'it must print the token on stdout' }));
-            resolve(out.expiresAt === undefined ? { token: out.token } : { token: out.token, expiresAt: out.expiresAt });
-          } catch (e) {
-            reject(e);
-          }
-        },
-      );
+      // Detached: the command gets its own process group, so the deadline ends its children too.
+      // (execFile cannot: it does not pass `detached` on to spawn.)
+      const child = spawn(file!, args, { cwd: resolvePath(ctx.cwd, cwd ?? '.'), env: ctx.env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let overflow = false;
+      const collect = (add: (text: string) => void) => (chunk: string) => {
+        if (stdout.length + stderr.length + chunk.length > MAX_OUTPUT) {
+          overflow = true;
+          signalGroup('SIGKILL');
+        } else add(chunk);
+      };
+      child.stdout.setEncoding('utf8').on('data', collect((t) => (stdout += t)));
+      child.stderr.setEncoding('utf8').on('data', collect((t) => (stderr += t)));
+      const done = () => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        process.removeListener('exit', killGroup);
+      };
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        done();
+        if (ctx.signal.aborted) return reject(ctx.signal.reason);
+        if (err.code === 'ENOENT') return reject(new ConfigError(`command not found: ${file}`, { hint: 'check PATH or give an absolute path' }));
+        if (err.code === 'EACCES') return reject(new ConfigError(`command is not executable: ${file}`, { hint: `chmod +x ${file}` }));
+        reject(new UnreachableError(`command "${file}" could not start (${err.code ?? 'error'})`, { hint: 'run it by hand to see why' }));
+      });
+      child.on('close', (exit: number | null) => {
+        done();
+        if (ctx.signal.aborted) return reject(ctx.signal.reason);
+        const firstStderrLine = redact(stderr.trim().split('\n').pop() ?? '').slice(0, 200);
+        if (overflow) return reject(new ConfigError(`command "${file}" printed more than 1 MiB`, { hint: 'print only the token' }));
+        if (exit !== 0) {
+          return reject(
+            new UnreachableError(`command "${file}" exited with ${exit ?? '?'}${firstStderrLine ? `: ${firstStderrLine}` : ''}`, {
+              hint: 'run it by hand to see why',
+            }),
+          );
+        }
+        try {
+          const out = parseExecOutput(stdout, ctx.now());
+          if (!out.token) return reject(new AuthError(`command "${file}" printed nothing`, { hint: 'it must print the token on stdout' }));
+          resolve(out.expiresAt === undefined ? { token: out.token } : { token: out.token, expiresAt: out.expiresAt });
+        } catch (e) {
+          reject(e);
+        }
+      });
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, signal);
+        } catch {
+          // the group is gone already
+        }
+      };
+      // If claude-key exits first (the deadline ends the process), nothing of the command outlives it.
+      const killGroup = () => signalGroup('SIGKILL');
+      const onAbort = () => {
+        signalGroup('SIGTERM');
+        // A command that ignores SIGTERM gets SIGKILL shortly after; the timer must not hold the process.
+        setTimeout(killGroup, 200).unref();
+        reject(ctx.signal.reason);
+      };
+      if (ctx.signal.aborted) onAbort();
+      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+      process.once('exit', killGroup);
     });
   },
 });

@@ -1,7 +1,8 @@
 // Cache entries and the rules that decide whether one may be served. Pure functions over an injected "now".
 import { createHash } from 'node:crypto';
 
-export const ENTRY_VERSION = 1;
+/** 2: keyed by resolved identity (env values are part of the key, no longer of the entry). */
+export const ENTRY_VERSION = 2;
 
 export interface CacheEntry {
   v: typeof ENTRY_VERSION;
@@ -19,9 +20,6 @@ export interface CacheEntry {
   token: string | null;
   store: string;
   tokenHash: string;
-  /** Names of the environment variables that change the token, and a hash of their values. */
-  envNames: string[];
-  envHash: string;
   meta?: Record<string, string | number | boolean>;
   /** Hashes of tokens the gateway refused (HTTP 401); never handed out again. */
   refused: string[];
@@ -49,10 +47,6 @@ export function stableStringify(value: unknown): string {
 
 export function hashKey(material: unknown): string {
   return sha256(stableStringify(material)).slice(0, 40);
-}
-
-export function envHash(names: readonly string[], env: Readonly<Record<string, string | undefined>>): string {
-  return sha256(names.map((n) => `${n}=${env[n] ?? '\u0000'}`).join('\n'));
 }
 
 /** When the entry stops being usable at all (its real expiry, or the end of its max-age). */
@@ -103,9 +97,6 @@ export function parseEntry(text: string, key: string): CacheEntry | undefined {
     (e.token === null || (typeof e.token === 'string' && e.token.length > 0)) &&
     typeof e.store === 'string' &&
     typeof e.tokenHash === 'string' &&
-    Array.isArray(e.envNames) &&
-    e.envNames.every((n) => typeof n === 'string') &&
-    typeof e.envHash === 'string' &&
     Array.isArray(e.refused) &&
     e.refused.every((n) => typeof n === 'string');
   if (!ok) return undefined;

@@ -1,9 +1,12 @@
 // Cross-process single flight: one provider call per cache key, however many helpers start at once.
-import lockfile from 'proper-lockfile';
+//
+// An OS lock (Linux open-file-description fcntl lock, flock on macOS, LockFileEx on Windows) through
+// fs-native-extensions: the kernel drops it the instant its holder dies, so there is no staleness to
+// guess and no takeover to race. The lock file itself is never deleted while in use, so every
+// process always locks the same inode.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { DeadlineError } from '../errors.js';
-
-/** A holder that stops refreshing its lock (crashed, killed) loses it after this long. */
-export const STALE_LOCK_MS = 4000;
 
 export interface LockOptions {
   signal: AbortSignal;
@@ -11,47 +14,69 @@ export interface LockOptions {
   onWait?: () => void;
 }
 
+interface OsLock {
+  tryLock(fd: number): boolean;
+  unlock(fd: number): void;
+}
+
+let osLock: OsLock | undefined;
+function loadOsLock(): OsLock {
+  // Loaded on first use: only a cache miss takes the lock, and the warm path must load no addon.
+  osLock ??= createRequire(import.meta.url)('fs-native-extensions') as OsLock;
+  return osLock;
+}
+
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
 /**
- * Takes the lock at `lockPath` (a directory created atomically by proper-lockfile, refreshed every
- * second while held). Waits for other holders until `signal` aborts. A lock whose holder died is
- * taken over after STALE_LOCK_MS. Returns the release function.
+ * Takes the exclusive lock on `lockPath` (created 0600 if missing, never through a symlink, never
+ * someone else's file). Waits for the holder until `signal` aborts. Returns the release function.
  */
-export async function acquireLock(targetPath: string, lockPath: string, opts: LockOptions): Promise<() => Promise<void>> {
-  let waited = false;
-  for (;;) {
-    try {
-      return await lockfile.lock(targetPath, {
-        lockfilePath: lockPath,
-        realpath: false,
-        stale: STALE_LOCK_MS,
-        update: 1000,
-        retries: 0,
-        // Losing the lock mid-fetch (clock jump, suspended laptop) is harmless here: the worst
-        // case is a second provider call. The default would throw from a timer and crash.
-        onCompromised: () => {},
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ELOCKED') throw err;
+export async function acquireLock(lockPath: string, opts: LockOptions): Promise<() => Promise<void>> {
+  const lock = loadOsLock();
+  const fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT | NOFOLLOW, 0o600);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+      throw new Error(`${lockPath} is not a lock file of ours`);
     }
-    if (!waited) {
-      waited = true;
-      opts.onWait?.();
+    let waited = false;
+    while (!lock.tryLock(fd)) {
+      if (!waited) {
+        waited = true;
+        opts.onWait?.();
+      }
+      // Polling (not the blocking waitForLock) so the deadline can stop the wait; jitter keeps
+      // many waiters from polling in lock-step.
+      await sleep(5 + Math.random() * 20, opts.signal);
     }
-    // Jitter keeps 32 waiters from polling in lock-step.
-    await sleep(10 + Math.random() * 30, opts.signal);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    try {
+      lock.unlock(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new DeadlineError('timed out waiting for another claude-key process to fetch the token'));
+    const fail = () => reject(new DeadlineError('timed out waiting for another claude-key process to fetch the token'));
+    if (signal.aborted) return fail();
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new DeadlineError('timed out waiting for another claude-key process to fetch the token'));
+      fail();
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });

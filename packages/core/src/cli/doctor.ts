@@ -19,8 +19,8 @@ export async function runDoctor(ctx: RunContext, _invocation: string[]): Promise
     if (io.env[name]) out('warn', `${name} is set: Claude Code prefers it over apiKeyHelper; unset it`);
   }
   try {
-    const dirMode = statSync(ctx.store.dir).mode & 0o777;
-    accessSync(ctx.store.dir, constants.W_OK);
+    const dirMode = statSync(ctx.store.dir ?? '').mode & 0o777;
+    accessSync(ctx.store.dir ?? '', constants.W_OK);
     out(dirMode === 0o700 ? 'ok' : 'warn', `cache ${ctx.store.dir} (mode ${dirMode.toString(8)}${dirMode === 0o700 ? '' : ', want 700'})`);
   } catch {
     out('info', `cache ${ctx.store.dir} does not exist yet (created on first use)`);

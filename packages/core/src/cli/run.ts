@@ -14,12 +14,12 @@ import {
   resolveEngineSettings,
   resolveTarget,
   splitArgs,
-  tokenCacheKey,
+  invocationKey,
   type ConfigFile,
   type SplitArgs,
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
-import type { CommandIO, Provider, ProviderCommand, ProviderLogger, TokenStore } from '../provider.js';
+import type { CommandIO, Provider, ProviderCommand, ProviderLogger, Purpose, TokenStore } from '../provider.js';
 import { endOfLife } from '../cache/entry.js';
 import { formatDuration } from '../duration.js';
 import type { SecretScheme } from '../secret-ref.js';
@@ -92,12 +92,11 @@ function report(err: unknown, helperName: string, label: string, io: HelperIO): 
 }
 
 export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO): Promise<RunContext> {
-  const dir = cacheDir(spec.name, io.env);
+  const store = new FileStore(cacheDir(spec.name, io.env));
   const located = configPath(spec.name, split.engine.config, io.env);
-  const config = located ? await loadConfigFile(located.path, dir) : undefined;
+  const config = located ? await loadConfigFile(located.path, store) : undefined;
   const base = configBaseDir(config);
   const registry = new ProviderRegistry(spec.providers, [...(base ? [base] : []), io.cwd, ...(spec.pluginDirs ?? [])]);
-  const store = new FileStore(dir);
   const now = spec.now ?? Date.now;
   const verbose = split.engine.verbose === true || io.env.CLAUDE_KEY_DEBUG === '1';
   const stores = new Map<string, Promise<TokenStore>>();
@@ -128,6 +127,7 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
     },
     tokenStore,
     profileToken: async (name, depth) => (await tokenForProfile(ctx, name, depth)).token,
+    profileContent: (name) => config?.profiles[name],
   });
   return ctx;
 }
@@ -158,6 +158,7 @@ export async function fetchToken(
   flagOptions: Record<string, unknown>,
   depth = 0,
   providerOverride?: Provider,
+  purpose?: Purpose,
 ): Promise<TokenResult & { label: string }> {
   const target = resolveTarget(split, ctx.config);
   const provider = providerOverride ?? (await ctx.registry.load(target.provider));
@@ -165,7 +166,9 @@ export async function fetchToken(
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
   const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions }, ctx.spec.name);
   const result = await ctx.engine.getToken({
-    key: tokenCacheKey(ctx.spec.name, target, split.rest),
+    invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd, purpose),
+    cwd: ctx.io.cwd,
+    ...(purpose ? { purpose } : {}),
     provider,
     label,
     options,
@@ -181,9 +184,9 @@ export async function fetchToken(
 }
 
 /** `profile:NAME` references and `otel-headers`: a profile's token through the engine. */
-export function tokenForProfile(ctx: RunContext, name: string, depth = 0) {
+export function tokenForProfile(ctx: RunContext, name: string, depth = 0, purpose?: Purpose) {
   const split: SplitArgs = { engine: { ...ctx.split.engine, profile: name }, rest: [], wantsHelp: false };
-  return fetchToken(ctx, split, {}, depth);
+  return fetchToken(ctx, split, {}, depth, undefined, purpose);
 }
 
 interface RunHooks {
@@ -294,7 +297,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
     .action(async (opts: { header: string; scheme: string }) => {
       if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
       setLabel('otel-headers');
-      const result = await tokenForProfile(ctx, split.engine.profile);
+      const result = await tokenForProfile(ctx, split.engine.profile, 0, 'otelHeadersHelper');
       const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
       io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
     });
@@ -382,6 +385,6 @@ export function commandIO(ctx: RunContext, provider: Provider, stdout: (text: st
   const { io } = ctx;
   const settings = resolveEngineSettings(ctx.split.engine, {}, ctx.config?.defaults ?? {}, io.env);
   const signal = AbortSignal.timeout(Math.max(settings.timeoutMs, 600_000));
-  const context = ctx.engine.context({ key: '', provider, label: provider.name, options: {}, settings }, signal, false);
+  const context = ctx.engine.context({ invocationKey: '', cwd: io.cwd, provider, label: provider.name, options: {}, settings }, signal, false);
   return { stdout, stderr: io.stderr, readSecret: (prompt) => readSecret(io, prompt), isInteractive: Boolean(io.stdin.isTTY), env: io.env, signal, context };
 }
