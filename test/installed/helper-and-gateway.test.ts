@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { NODES, PREFIX, describeName, pathFor, run, tempDir, type NodeRuntime } from './support.js';
+import { NODES, prefixFor, describeName, pathFor, run, tempDir, type NodeRuntime } from './support.js';
 
 const PROVIDERS = ['vault', 'aws', 'aws-credentials', 'keychain', 'gcp', 'jwt', 'oidc', 'env', 'file', 'exec'];
 const MODEL = 'claude-opus-4-5';
@@ -49,7 +49,8 @@ for (const node of NODES) {
       const v = await ck(['--version']);
       assert.equal(v.code, 0, v.stderr);
       assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
-      assert.ok(PREFIX);
+      const which = await run(node, 'sh', ['-c', 'command -v claude-key'], { home });
+      assert.equal(which.stdout.trim(), join(prefixFor(node), 'bin/claude-key'), 'the install npm made with this Node');
     });
 
     it('serves a profile from ~/.config/claude-key/config.yaml', async () => {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { it } from 'node:test';
-import { PREFIX } from './support.js';
+import { NODES, prefixFor } from './support.js';
 
-const modules = join(PREFIX, 'lib/node_modules');
+const modules = join(prefixFor(NODES[0]!), 'lib/node_modules');
 
 /** Every copy of claude-key and @claude-key/* in the installed tree, wherever npm placed it. */
 function ours(dir: string, found: string[] = []): string[] {

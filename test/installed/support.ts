@@ -16,8 +16,8 @@ function required(name: string): string {
 }
 
 export const REPO = resolve(import.meta.dirname, '../..');
-/** The `npm install -g --prefix` directory holding bin/claude-key and bin/claude-key-gateway. */
-export const PREFIX = required('CLAUDE_KEY_INSTALLED');
+/** Holds one `npm install -g --prefix` per Node major (20/, 22/, 24/), each with bin/claude-key and bin/claude-key-gateway. */
+const PREFIXES = required('CLAUDE_KEY_INSTALLED');
 /** The private registry every public package was published to. */
 export const REGISTRY = required('CLAUDE_KEY_REGISTRY');
 /** A user npmrc naming that registry. */
@@ -40,9 +40,14 @@ export const NODES: NodeRuntime[] = required('CLAUDE_KEY_TEST_NODES')
     return { bin, version, major: version.slice(1).split('.')[0]! };
   });
 
+/** Where npm, run by this Node, installed the packages (native addons are built per Node ABI). */
+export function prefixFor(node: NodeRuntime): string {
+  return join(PREFIXES, node.major);
+}
+
 /** PATH on which `node` is the given runtime and the installed commands come first. */
 export function pathFor(node: NodeRuntime, extra: string[] = []): string {
-  return [...extra, join(PREFIX, 'bin'), dirname(node.bin), process.env.PATH ?? ''].join(':');
+  return [...extra, join(prefixFor(node), 'bin'), dirname(node.bin), process.env.PATH ?? ''].join(':');
 }
 
 /** A temp dir removed when the calling test file finishes. */
