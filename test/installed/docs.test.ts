@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { NODES, NPMRC, NPM_CACHE, REPO, freePort, pathFor, tempDir } from './support.js';
+import { NODES, NPMRC, NPM_CACHE, REPO, freePort, nodeHeaders, pathFor, tempDir } from './support.js';
 
 interface Block {
   file: string;
@@ -96,6 +96,7 @@ describe('the READMEs', () => {
           npm_config_prefix: join(dir, 'prefix'),
           npm_config_cache: NPM_CACHE,
           npm_config_prefer_offline: 'true',
+          ...(nodeHeaders(NODES[0]!) ? { npm_config_nodedir: nodeHeaders(NODES[0]!)! } : {}),
           CI: 'true',
           DISABLE_AUTOUPDATER: '1',
           DISABLE_TELEMETRY: '1',

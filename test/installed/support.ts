@@ -4,7 +4,7 @@
 // @claude-key/gateway from it (scripts/install-published), then passes the results here through
 // the environment. These tests never touch the repository's own build.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after } from 'node:test';
@@ -39,6 +39,15 @@ export const NODES: NodeRuntime[] = required('CLAUDE_KEY_TEST_NODES')
     const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
     return { bin, version, major: version.slice(1).split('.')[0]! };
   });
+
+/**
+ * This Node's own C headers (include/node), for npm to build native addons against instead of
+ * downloading them (this machine reaches only the npm registry); undefined when not shipped.
+ */
+export function nodeHeaders(node: NodeRuntime): string | undefined {
+  const root = dirname(dirname(realpathSync(node.bin)));
+  return existsSync(join(root, 'include/node/node.h')) ? root : undefined;
+}
 
 /** Where npm, run by this Node, installed the packages (native addons are built per Node ABI). */
 export function prefixFor(node: NodeRuntime): string {
