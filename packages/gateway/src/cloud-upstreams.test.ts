@@ -20,7 +20,7 @@ import { MOCK_REPLY } from './upstreams/mock.js';
 
 const BEDROCK_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const VERTEX_NAME = 'claude-sonnet-4-5@20250929';
-const ANTHROPIC_NAME = 'claude-sonnet-4-5-20250929';
+const ANTHROPIC_NAME = 'claude-sonnet-4-6';
 const AWS_KEY = { accessKeyId: 'AKIDGATEWAYTEST', secretAccessKey: 'gateway-aws-secret' };
 const GOOGLE = { clientId: 'gw-client', clientSecret: 'gw-client-secret', refreshToken: 'gw-refresh', accessToken: 'ya29.gateway-token' };
 const ANTHROPIC_KEY = 'upstream-anthropic-key';
@@ -69,7 +69,7 @@ describe('cloud upstreams, fallback and timeouts', () => {
       models: [
         { name: 'on-bedrock', deployments: [{ upstream: 'bedrock', model: BEDROCK_ID }] },
         { name: 'on-vertex', deployments: [{ upstream: 'vertex', model: VERTEX_NAME }] },
-        { name: 'claude-sonnet-4-5', aliases: [ANTHROPIC_NAME], deployments: [{ upstream: 'overloaded', model: ANTHROPIC_NAME, weight: 1 }, { upstream: 'mock', model: ANTHROPIC_NAME, weight: 0 }] },
+        { name: 'claude-sonnet-4-6', aliases: [ANTHROPIC_NAME], deployments: [{ upstream: 'overloaded', model: ANTHROPIC_NAME, weight: 1 }, { upstream: 'mock', model: ANTHROPIC_NAME, weight: 0 }] },
         { name: 'cut-mid-stream', deployments: [{ upstream: 'midstream', model: ANTHROPIC_NAME, weight: 1 }, { upstream: 'mock', model: ANTHROPIC_NAME, weight: 0 }] },
         { name: 'only-overloaded', deployments: [{ upstream: 'overloaded', model: ANTHROPIC_NAME }] },
         { name: 'never-answers', deployments: [{ upstream: 'silent', model: ANTHROPIC_NAME }] },
@@ -157,7 +157,7 @@ describe('cloud upstreams, fallback and timeouts', () => {
     const message = await anthropic().messages.create({ model: ANTHROPIC_NAME, ...ask });
     assert.equal((message.content[0] as { text: string }).text, MOCK_REPLY);
     assert.equal(overloaded.requests.length, before + 1, 'the overloaded deployment was tried first');
-    const served = (await records()).filter((r) => r.model === 'claude-sonnet-4-5');
+    const served = (await records()).filter((r) => r.model === 'claude-sonnet-4-6');
     assert.deepEqual(served.map((r) => [r.status, r.deployment]), [[200, `mock/${ANTHROPIC_NAME}`]]);
   });
 

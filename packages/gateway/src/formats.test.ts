@@ -11,7 +11,7 @@ import { MOCK_REPLY } from './upstreams/mock.js';
 
 const BEDROCK_ID = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const VERTEX_NAME = 'claude-sonnet-4-5@20250929';
-const ANTHROPIC_NAME = 'claude-sonnet-4-5-20250929';
+const ANTHROPIC_NAME = 'claude-sonnet-4-6';
 
 describe('Bedrock and Vertex clients through the gateway', () => {
   let t: TestGateway;
@@ -19,7 +19,7 @@ describe('Bedrock and Vertex clients through the gateway', () => {
 
   before(async () => {
     t = await startTestGateway({
-      models: [{ name: 'claude-sonnet-4-5', aliases: [ANTHROPIC_NAME, BEDROCK_ID], deployments: [{ upstream: 'mock', model: ANTHROPIC_NAME }] }],
+      models: [{ name: 'claude-sonnet-4-6', aliases: [ANTHROPIC_NAME, BEDROCK_ID], deployments: [{ upstream: 'mock', model: ANTHROPIC_NAME }] }],
       policies: { teams: { restricted: { models: ['claude-haiku-*'] } } },
     });
     token = await t.issuer.sign({ sub: 'alice', team: 'eng' });
@@ -50,7 +50,7 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     assert.equal(JSON.parse(sent.body.toString()).model, ANTHROPIC_NAME, 'the Bedrock id reached the group and its deployment');
     const row = await recordFor('bedrock:messages');
     assert.equal(row.user_id, 'alice');
-    assert.equal(row.model, 'claude-sonnet-4-5');
+    assert.equal(row.model, 'claude-sonnet-4-6');
     assert.equal(row.deployment, `mock/${ANTHROPIC_NAME}`);
     assert.ok(Number(row.input_tokens) > 0 && Number(row.output_tokens) > 0, 'usage read from the translated stream');
     const audit = await t.gateway.store.query<{ body: string }>('SELECT body FROM audit_log');
@@ -110,7 +110,7 @@ describe('Bedrock and Vertex clients through the gateway', () => {
     const restricted = await t.issuer.sign({ sub: 'carol', team: 'restricted' });
     await assert.rejects(
       awsClient(restricted).send(new InvokeModelCommand({ modelId: BEDROCK_ID, body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', ...ask }) })),
-      (err: { name: string; message: string }) => err.name === 'AccessDeniedException' && /claude-sonnet-4-5/.test(err.message),
+      (err: { name: string; message: string }) => err.name === 'AccessDeniedException' && /claude-sonnet-4-6/.test(err.message),
     );
     await assert.rejects(vertexSdk(restricted).messages.create({ model: VERTEX_NAME, ...ask }), (err) => err instanceof Anthropic.PermissionDeniedError);
   });

@@ -132,7 +132,7 @@ describe('Messages API through the gateway', () => {
 
   it('forwards count_tokens', async () => {
     const client = new Anthropic({ apiKey: token, baseURL: t.url, maxRetries: 0 });
-    const counted = await client.messages.countTokens({ model: 'claude-sonnet-4-5-20250929', messages: [{ role: 'user', content: 'Say hello' }] });
+    const counted = await client.messages.countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Say hello' }] });
     assert.ok(counted.input_tokens > 0);
     assert.equal(lastUpstream().url, '/v1/messages/count_tokens');
   });

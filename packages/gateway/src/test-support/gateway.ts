@@ -36,5 +36,5 @@ export async function startTestGateway(
 
 /** A small valid Messages request body. */
 export function messagesBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { model: 'claude-sonnet-4-5-20250929', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }], ...extra };
+  return { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }], ...extra };
 }
