@@ -115,8 +115,11 @@ describe(`Claude Code ${CLAUDE_VERSION} with claude-key as apiKeyHelper`, () => 
     try {
       const { home, minted } = mintingHome('refusal');
       // Warm the cache from outside Claude Code, then refuse exactly that token.
+      // Same context as the helper inside Claude Code: the cache identity holds the working
+      // directory (exec) and where the token goes (ANTHROPIC_BASE_URL).
       const warm = spawn(process.execPath, [CLAUDE_KEY, 'exec', '--', join(home, 'mint.sh')], {
-        env: { ...process.env, HOME: home, CLAUDE_KEY_CACHE_DIR: join(home, 'ck-cache'), CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '600000' },
+        cwd: home,
+        env: { ...process.env, HOME: home, ANTHROPIC_BASE_URL: front.url, CLAUDE_KEY_CACHE_DIR: join(home, 'ck-cache'), CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '600000' },
       });
       let first = '';
       warm.stdout.on('data', (d) => (first += d));

@@ -19,9 +19,9 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
   let configFile: string;
 
   const claudeKey = (...args: string[]) => execFileSync(process.execPath, [CLAUDE_KEY, ...args], { env, encoding: 'utf8' });
-  const gatewayConfig = (revoked: string[]) =>
+  const gatewayConfig = (revoked: string[], port = 0) =>
     writeConfig(dir, {
-      listen: { host: '127.0.0.1', port: 0 },
+      listen: { host: '127.0.0.1', port },
       store: { path: join(dir, 'data'), flushIntervalMs: 50 },
       auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile: join(dir, 'jwks.json') }], revoked },
     });
@@ -59,8 +59,11 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
 
   it('after the cached token is revoked, Claude Code gets a 401, re-runs claude-key, which mints a new token, and the request succeeds', async () => {
     const revoked = cached().meta.jti;
+    // The same address: the helper's cache is per destination, so a token cached for this gateway
+    // is offered to it again (and refused), never to another one.
+    const port = Number(new URL(gateway.url).port);
     await gateway.stop();
-    gateway = await startGatewayProcess(gatewayConfig([revoked]));
+    gateway = await startGatewayProcess(gatewayConfig([revoked], port));
     const r = await claudeP('Say hello again');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), MOCK_REPLY);

@@ -10,10 +10,10 @@ import { parseConfig } from '../packages/gateway/src/config.js';
 import { createGateway, type Gateway } from '../packages/gateway/src/gateway.js';
 import { createLogger } from '../packages/gateway/src/log.js';
 import { createTestIssuer, issuerConfig } from '../packages/gateway/src/test-support/keys.js';
-import { NODE_SOURCE_ARGS, REPO_ROOT } from '../packages/gateway/src/test-support/process.js';
+import { REPO_ROOT } from '../packages/gateway/src/test-support/process.js';
+import { CLI_BIN } from '../packages/cli/src/testing.js';
 
 const run = promisify(execFile);
-const CLAUDE_KEY = join(REPO_ROOT, 'packages/cli/src/main.ts');
 
 describe('claude-key init --gateway', { timeout: 240_000 }, () => {
   let dir: string;
@@ -51,7 +51,7 @@ describe('claude-key init --gateway', { timeout: 240_000 }, () => {
     CLAUDE_KEY_CACHE_DIR: join(dir, name, 'cache'),
     CK_LOGIN: login,
   });
-  const claudeKey = (env: NodeJS.ProcessEnv, ...args: string[]) => run(process.execPath, [...NODE_SOURCE_ARGS, CLAUDE_KEY, ...args], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  const claudeKey = (env: NodeJS.ProcessEnv, ...args: string[]) => run(process.execPath, [CLI_BIN, ...args], { cwd: REPO_ROOT, env, encoding: 'utf8' });
 
   it('with a login: creates a key, enrolls it (active at once), writes the settings and checks a request', async () => {
     const env = envFor('ada');
