@@ -3,22 +3,48 @@
 // Claude Code re-runs its apiKeyHelper only on 401, so every credential problem (unknown,
 // malformed, expired, revoked) must be an AuthenticationError, never a 403.
 
-import type { AnthropicErrorType } from '@claude-key/api-formats';
+import type { ServerResponse } from 'node:http';
+import { ApiError, renderError, type AnthropicErrorType, type ApiFormat } from '@claude-key/api-formats';
 
 // One list of Anthropic error types for the whole gateway: the wire-format package owns it.
 export type { AnthropicErrorType };
 
-export class GatewayError extends Error {
+/**
+ * The gateway's own refusals: one family with api-formats' ApiError (a GatewayError is an
+ * ApiError), so every error a request can meet is rendered in the client's shape by `toApiError`
+ * and `writeApiError` below, in one place.
+ */
+export class GatewayError extends ApiError {
   constructor(
-    readonly status: number,
-    readonly type: AnthropicErrorType,
+    status: number,
+    type: AnthropicErrorType,
     message: string,
     /** Extra response headers, e.g. retry-after. */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(status, type, message, headers['retry-after'] ? Number(headers['retry-after']) : undefined);
     this.name = 'GatewayError';
   }
+}
+
+/** Anything thrown while answering a request, as the one error family; undefined for a bug (not a refusal). */
+export function asKnownError(err: unknown): ApiError | undefined {
+  return err instanceof ApiError ? err : undefined;
+}
+
+/** Any error as an ApiError: a refusal as itself, anything else as a 500 that reveals nothing. */
+export function toApiError(err: unknown): ApiError {
+  return asKnownError(err) ?? new ApiError(500, 'api_error', 'Internal gateway error.');
+}
+
+/** Writes an error in the shape of the client's format (the one place errors meet the wire). */
+export function writeApiError(res: ServerResponse, format: ApiFormat, err: unknown, extra: Record<string, string> = {}): ApiError {
+  const error = toApiError(err);
+  const rendered = renderError(format, error);
+  const own = err instanceof GatewayError ? err.headers : {};
+  res.writeHead(rendered.status, { ...rendered.headers, 'content-length': String(rendered.body.length), ...own, ...extra });
+  res.end(rendered.body);
+  return error;
 }
 
 export const authenticationError = (message: string) => new GatewayError(401, 'authentication_error', message);

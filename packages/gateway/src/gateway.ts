@@ -16,31 +16,35 @@ import type { GatewayConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import {
   ApiError,
-  canonicalModelKey,
   formatOfPath,
   inferenceProfilesBody,
   matchInbound,
-  parseInbound,
   renderError,
   type ApiFormat,
   type InboundOptions,
   type InboundRoute,
 } from '@claude-key/api-formats';
-import { dependencyUnavailable, GatewayError, invalidRequest, notFound, permissionError } from './errors.js';
-import { forward } from './forward.js';
+import { asKnownError, dependencyUnavailable, invalidRequest, writeApiError } from './errors.js';
 import { RateLimits } from './limits.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { runStages, stage, type Stage } from './pipeline.js';
+import { compose } from './pipeline.js';
+import { accountStage } from './stages/account.js';
+import { authenticateStage } from './stages/authenticate.js';
+import { budgetStage } from './stages/budget.js';
+import { forwardStage } from './stages/forward.js';
+import { limitsStage } from './stages/limits.js';
+import { parseStage } from './stages/parse.js';
+import { policyStage } from './stages/policy.js';
+import { readBodyStage } from './stages/read-body.js';
+import { routeStage } from './stages/route.js';
 import { createRouter } from './routing.js';
-import { allowedModels, globMatch, scopesFor, type Scope } from './policy.js';
-import { closeAfterAnswer, readBody } from './receive.js';
+import type { Scope } from './policy.js';
 import type { RequestRecord } from './store/record.js';
 import { FileJournal, noJournal } from './store/journal.js';
 import { RemoteStore } from './store/remote-store.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 import { BatchRecorder } from './usage/recorder.js';
-import { costUpperBound, costUsd, emptyUsage, tokensUpperBound, totalTokens } from './usage/usage.js';
 
 export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
@@ -154,40 +158,20 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   if (journal.replayed.length) await recorder.flush().catch(() => undefined);
   if (!redis) await seedBudgets(store, budgets, now());
 
-  // Before the body: an unauthenticated caller is refused on its headers alone, so it costs no
-  // memory and no time reading a body it may declare at any size.
-  const headStages: Stage[] = [
-    stage('authenticate', async (ctx) => {
-      ctx.principal = await authenticate(ctx.req, ctx.format);
-    }),
-  ];
-  const stages: Stage[] = [
-    stage('parse', (ctx) => {
-      ctx.canonical = parseInbound(ctx.route, ctx.req.headers, ctx.body!);
-      ctx.stream = ctx.canonical.stream;
-    }),
-    stage('route', (ctx) => {
-      const routing = router.resolve(ctx.canonical!.model, ctx.format);
-      if (!routing) throw notFound(`No upstream serves model "${ctx.canonical!.model}".`);
-      ctx.routing = routing;
-      ctx.model = routing.model;
-    }),
-    stage('authorize', async (ctx) => {
-      const p = ctx.principal!;
-      // Policies name models once: the group name or the canonical key both match, whatever spelling the client used.
-      const names = [ctx.model!, canonicalModelKey(ctx.canonical!.model)];
-      if (!allowedModels(config, p).some((pattern) => names.some((name) => globMatch(pattern, name)))) {
-        throw permissionError(`Model "${ctx.model}" is not allowed for user "${p.user}" of team "${p.team}".`);
-      }
-      if (ctx.operation === 'messages') ctx.budgetHold = await budgets.reserve(scopesFor(config, p), () => costUpperBound(ctx.model!, ctx.canonical!.body));
-    }),
-    stage('limit', (ctx) => {
-      if (ctx.operation !== 'messages') return;
-      ctx.tokenHold = { entries: [] };
-      return limits.check(scopesFor(config, ctx.principal!), () => tokensUpperBound(ctx.canonical!.body), ctx.tokenHold);
-    }),
-    stage('forward', (ctx) => forward(ctx, config.retry)),
-  ];
+  // The pipeline, outermost first: accounting wraps everything it measures; the caller is
+  // authenticated on its headers before its body is read; budgets and limits are held around
+  // the forward and settled once it is done.
+  const pipeline = compose([
+    accountStage({ config, recorder, metrics, log }),
+    authenticateStage({ config, authenticator }),
+    readBodyStage({ maxBodyBytes: config.maxBodyBytes }),
+    parseStage(),
+    routeStage({ router }),
+    policyStage({ config }),
+    budgetStage({ config, budgets }),
+    limitsStage({ config, limits }),
+    forwardStage({ retry: config.retry }),
+  ]);
 
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -195,95 +179,10 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     if (--inFlight === 0) drained?.();
   };
 
-  /** Records the request; resolves once its record is journaled. `ending`: the answer is about to end normally. */
-  const account = (ctx: RequestContext, ending: boolean): Promise<void> => {
-    try {
-      const latencyMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
-      const usage = ctx.usage ?? emptyUsage();
-      const p = ctx.principal;
-      const cost = ctx.model && ctx.operation === 'messages' ? costUsd(ctx.model, usage) : 0;
-      // An answer that never finished (client gone, or cut at shutdown) is 499, whatever its header said.
-      const status = ending || ctx.res.writableFinished ? (ctx.status ?? ctx.res.statusCode) : 499;
-      const record: RequestRecord = {
-        requestId: ctx.id,
-        time: new Date(ctx.receivedAt).toISOString(),
-        user: p?.user ?? null,
-        team: p?.team ?? null,
-        credentialId: p?.credentialId ?? null,
-        model: ctx.model ?? null,
-        format: `${ctx.format}:${ctx.operation}`,
-        upstream: ctx.upstream?.name ?? null,
-        deployment: ctx.deployment ?? null,
-        status,
-        ...usage,
-        costUsd: cost,
-        latencyMs,
-        clientAddress: ctx.req.socket.remoteAddress ?? null,
-        userAgent: ctx.req.headers['user-agent'] ?? null,
-        ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
-      };
-      const journaled = recorder.add(record);
-      metrics.requests.inc({ format: ctx.format, upstream: record.upstream ?? '-', status: String(status) });
-      metrics.duration.observe({ format: ctx.format, stream: String(!!ctx.stream) }, latencyMs / 1000);
-      metrics.tokens.inc({ kind: 'input' }, usage.inputTokens);
-      metrics.tokens.inc({ kind: 'output' }, usage.outputTokens);
-      metrics.tokens.inc({ kind: 'cache_read' }, usage.cacheReadTokens);
-      metrics.tokens.inc({ kind: 'cache_write' }, usage.cacheWriteTokens);
-      metrics.cost.inc(cost);
-      // Reservations made before forwarding become the real cost and tokens (zero for a refusal or failure).
-      void budgets.settle(ctx.budgetHold, cost);
-      void limits.settle(ctx.tokenHold, totalTokens(usage));
-      if (ctx.fellBackFrom) metrics.fallbacks.inc({ from: ctx.fellBackFrom, to: record.deployment ?? '-' });
-      log.info('request', {
-        requestId: ctx.id, user: record.user, team: record.team, credentialId: record.credentialId, model: record.model,
-        format: record.format, upstream: record.upstream, deployment: record.deployment, status, error: ctx.errorType, latencyMs, costUsd: cost,
-      });
-      return journaled;
-    } catch (err) {
-      log.error('accounting failed', { requestId: ctx.id, error: (err as Error).message });
-      return Promise.resolve();
-    }
-  };
-
-  /** Any refusal as api-formats' ApiError, so it can be rendered in the client's own shape. */
-  const asApiError = (err: unknown, requestId: string): ApiError => {
-    if (err instanceof ApiError) return err;
-    if (err instanceof GatewayError) {
-      const retryAfter = err.headers['retry-after'];
-      return new ApiError(err.status, err.type, err.message, retryAfter ? Number(retryAfter) : undefined);
-    }
-    log.error('unexpected error', { requestId, stage: (err as Error)?.name, error: (err as Error)?.message });
-    return new ApiError(500, 'api_error', 'Internal gateway error.');
-  };
-
-  const writeError = (res: ServerResponse, format: ApiFormat, error: ApiError, extra: Record<string, string> = {}) => {
-    const rendered = renderError(format, error);
-    res.writeHead(rendered.status, { ...rendered.headers, 'content-length': String(rendered.body.length), ...extra });
-    res.end(rendered.body);
-  };
-
-  const sendError = (ctx: RequestContext, err: unknown) => {
-    const error = asApiError(err, ctx.id);
-    ctx.status = error.status;
-    ctx.errorType = error.type;
-    if (ctx.res.headersSent) return void ctx.res.destroy();
-    const extra: Record<string, string> = { 'x-claude-key-request-id': ctx.id, ...(err instanceof GatewayError ? err.headers : {}) };
-    // A refusal before the body was read (401, 413): the rest is not read, so the connection cannot be reused.
-    Object.assign(extra, closeAfterAnswer(ctx.req, ctx.res));
-    writeError(ctx.res, ctx.format, error, extra);
-  };
-
-  /** Vertex callers may carry their own Google token in Authorization: then the gateway key is elsewhere. */
-  const authenticate = (req: IncomingMessage, format: ApiFormat) => {
-    const headers = req.headersDistinct;
-    if (format === 'vertex') return authenticator.authenticate(headers, config.auth.vertexHeaders ?? config.auth.headers);
-    // An AWS SDK signs with its own (placeholder) keys; that SigV4 Authorization is not a gateway
-    // credential, so the caller's token is looked for in the other configured headers.
-    if (format === 'bedrock' && /^AWS4-HMAC-SHA256 /.test(String(req.headers.authorization ?? ''))) {
-      const names = config.auth.headers.filter((name) => name !== 'authorization');
-      return authenticator.authenticate(headers, names.length ? names : config.auth.headers);
-    }
-    return authenticator.authenticate(headers, config.auth.headers);
+  /** An error outside the request pipeline (no request id yet), answered in the client's shape. */
+  const writeError = (res: ServerResponse, format: ApiFormat, err: unknown) => {
+    if (!asKnownError(err)) log.error('unexpected error', { requestId: '-', stage: (err as Error)?.name, error: (err as Error)?.message });
+    writeApiError(res, format, err);
   };
 
   /**
@@ -301,31 +200,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     const ctx: RequestContext = { id: randomUUID(), req, res, receivedAt: now(), startedAt: performance.now(), format: route.format, operation, route };
     inFlight++;
     res.setHeader('x-claude-key-request-id', ctx.id);
-    // The answer's last bytes go out only once its record is on disk (a group-committed fsync), so an
-    // answer the client saw complete is never lost to a crash. An answer that never ends normally
-    // (client gone, cut at shutdown) is recorded when its connection closes.
-    let accounted = false;
-    const end = res.end;
-    res.end = ((...args: Parameters<typeof end>) => {
-      if (accounted) return end.apply(res, args);
-      accounted = true;
-      void account(ctx, true).then(() => end.apply(res, args));
-      return res;
-    }) as typeof end;
-    res.once('close', () => {
-      if (!accounted) {
-        accounted = true;
-        void account(ctx, false);
-      }
-      done();
-    });
-    runStages(headStages, ctx)
-      .then(() => readBody(req, config.maxBodyBytes))
-      .then((body) => {
-        ctx.body = body;
-        return runStages(stages, ctx);
-      })
-      .catch((err) => sendError(ctx, err));
+    void pipeline(ctx); // the account stage starts listening for the answer's end synchronously, before `done` below
+    res.once('close', done);
   };
 
   const sendJson = (res: ServerResponse, status: number, value: unknown) => {
@@ -388,7 +264,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       route = matchInbound(method, url, inbound);
     } catch (err) {
       // A known path with the wrong method: refused in the shape of the client it belongs to.
-      return writeError(res, formatOfPath(url, inbound), asApiError(err, '-'));
+      return writeError(res, formatOfPath(url, inbound), err);
     }
     if (route?.kind === 'model') return handleApi(req, res, route);
     if (route?.kind === 'inference-profiles') return handleProfiles(req, res, route.query);
@@ -402,7 +278,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     }
     // Metrics name users, teams and upstreams: on their own listener when one is configured, else for admins only.
     if (pathname === '/metrics' && method === 'GET' && config.metrics.port === undefined) {
-      return void admin.requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', asApiError(err, '-')));
+      return void admin.requireAdmin(req).then(() => serveMetrics(res), (err) => writeError(res, 'anthropic', err));
     }
     if (admin.handle(req, res, pathname, url)) return;
     if (handleConsole?.(req, res, pathname, url)) return;
