@@ -1,5 +1,5 @@
 // `claude-key jwt keys | activate | retire`: list the key set, switch the signing key, drop an old key.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCommand, UsageError, type CommandIO } from '@claude-key/core';
 import { defaultKeysDir, loadKeySet, pickKey, saveKeySet, type KeySet, type StoredKey } from '../key-set.js';
 import { parseKeychainRef, type KeychainWriter } from '../keychain.js';
