@@ -63,7 +63,7 @@ export function retireCommand(keychain: KeychainWriter) {
         }
         set.keys = set.keys.filter((k) => k.kid !== picked.kid);
       });
-      const inKeychain = key.privateRef ? parseKeychainRef(key.privateRef) : undefined;
+      const inKeychain = key.privateRef ? await parseKeychainRef(key.privateRef) : undefined;
       if (inKeychain) await keychain.delete(inKeychain.service, inKeychain.account);
       io.stderr(`Key ${key.kid} retired; publish the new JWKS (claude-key jwt jwks) to the gateway.\n`);
     },
