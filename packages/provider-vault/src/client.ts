@@ -1,4 +1,4 @@
-// A small typed Vault HTTP client on undici's fetch: namespaces, TLS settings and error mapping built in.
+// A small typed Vault HTTP client on node:http/https (undici's fetch for custom TLS): namespaces, TLS settings and error mapping built in.
 import type { Dispatcher } from 'undici';
 import { AuthError, UnreachableError, isAbortError } from '@claude-key/core';
 import { responseError, transportError, vaultReasons, type RequestSite } from './vault-errors.js';
@@ -87,7 +87,7 @@ interface FetchInit {
   redirect: 'manual';
 }
 
-/** The part of a fetch Response the client uses; both Node's fetch and undici's satisfy it. */
+/** The part of a fetch Response the client uses; undici's fetch and nodeRequest both give it. */
 interface FetchResponse {
   status: number;
   headers: { get(name: string): string | null };
