@@ -2,7 +2,8 @@
 //  - dist/claude-key.cjs: the warm path, one CommonJS file using node built-ins only (no ES module
 //    loader start-up, no chunk files to resolve), so a cached token costs about a bare Node start;
 //  - dist/full/: the full CLI as ES modules with code splitting, imported only on a cache miss.
-// Provider packages (and their SDKs) stay outside both and load from node_modules when used.
+// The warm entry has no provider code; the full CLI bundles most providers, each in its own chunk
+// loaded only when that provider is used (see BUNDLE_EXTERNAL for the ones that stay outside).
 import { build } from 'esbuild';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,6 +47,7 @@ function isCommonJs(file) {
 }
 
 const outdir = 'packages/cli/dist';
+const BUNDLE_EXTERNAL = ['@claude-key/provider-keychain', '@claude-key/provider-oidc', '@napi-rs/keyring'];
 rmSync(`${outdir}/full`, { recursive: true, force: true });
 rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 const common = {
@@ -71,6 +73,11 @@ await build({
   ...common,
   entryPoints: { main: 'packages/cli/src/full.ts' },
   outdir: `${outdir}/full`,
+  // Providers whose code and SDKs bundle cleanly go in their own chunks, sharing the bundle's one
+  // copy of core and zod (from node_modules, a provider's own import of @claude-key/core loaded a
+  // second, unbundled core and zod: ~100 ES modules to resolve and compile on every cache miss).
+  // Left external: keychain (a native addon), oidc (`open` finds its xdg-open script next to itself).
+  external: BUNDLE_EXTERNAL,
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',

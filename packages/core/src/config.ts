@@ -1,7 +1,7 @@
 // The one config loader: YAML or JSON, validated, with errors that name the file and the field.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { camel, ENGINE_FLAGS, fileStamp, normaliseKeys, snapshotName, type ConfigFile } from './invocation.js';
 import type { FileStore } from './cache/file-store.js';

@@ -1,5 +1,5 @@
 // Zod building blocks shared by providers: durations, secret references, repeatable key=value flags.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.js';
 
 /** A zod field for durations: accepts "30s", "5m", 300 (seconds); outputs milliseconds. */

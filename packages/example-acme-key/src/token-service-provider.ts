@@ -1,5 +1,5 @@
 // Acme's internal provider: exchanges the laptop's device credential for a gateway token at Acme's token service.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthError, NotFoundError, UnreachableError, defineProvider, isNetworkError, zSecretRef } from '@claude-key/core';
 
 const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });

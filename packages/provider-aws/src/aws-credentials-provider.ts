@@ -1,5 +1,5 @@
 // The `aws-credentials` provider: session credentials as JSON for Claude Code's `awsCredentialExport` setting.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, defineProvider, isClaudeKeyError, type ProviderContext } from '@claude-key/core';
 import { toClaudeKeyError } from './aws-errors.js';
 import { AWS_ENV, awsConnectionOptions, clientSettings, sdkLogger, untilAborted } from './client-config.js';

@@ -1,5 +1,5 @@
 // Shared AWS client settings (region, profile, endpoint) and the option fields both providers accept.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProviderContext } from '@claude-key/core';
 
 /** Option fields common to `aws` and `aws-credentials`. */

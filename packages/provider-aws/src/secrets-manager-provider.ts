@@ -1,5 +1,5 @@
 // The `aws` provider: reads a token from AWS Secrets Manager with GetSecretValue.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineProvider } from '@claude-key/core';
 import { toClaudeKeyError, type AwsCallSite } from './aws-errors.js';
 import { AWS_ENV, awsConnectionOptions, clientSettings } from './client-config.js';

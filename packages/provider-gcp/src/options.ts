@@ -1,5 +1,5 @@
 // The gcp provider's options: what to mint (access token, ID token, Secret Manager secret) and how.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 

@@ -1,6 +1,7 @@
 // Writes and deletes private keys in the OS keychain for `keygen --store keychain` (reads go through ctx.secret).
 // The keychain itself is provider-keychain's one wrapper: same Secret Service pinning, same error lines.
-import { deleteEntry, parseEntryRef, writeEntry } from '@claude-key/provider-keychain';
+// Loaded only when a key goes in or out of the keychain, so a mint never loads the keychain package.
+const keychainPackage = () => import('@claude-key/provider-keychain');
 
 export interface KeychainWriter {
   set(service: string, account: string, secret: string): Promise<void>;
@@ -13,14 +14,14 @@ export function keychainRef(service: string, account: string): string {
 }
 
 /** Splits `keychain:service/account`; the account is everything after the first slash. */
-export function parseKeychainRef(ref: string): { service: string; account: string } | undefined {
-  return ref.startsWith('keychain:') ? parseEntryRef(ref.slice('keychain:'.length)) : undefined;
+export async function parseKeychainRef(ref: string): Promise<{ service: string; account: string } | undefined> {
+  return ref.startsWith('keychain:') ? (await keychainPackage()).parseEntryRef(ref.slice('keychain:'.length)) : undefined;
 }
 
 /** The real keychain: macOS Keychain, Windows Credential Manager or Linux Secret Service. */
 export const osKeychain: KeychainWriter = {
-  set: (service, account, secret) => writeEntry({ service, account }, secret),
+  set: async (service, account, secret) => (await keychainPackage()).writeEntry({ service, account }, secret),
   async delete(service, account) {
-    await deleteEntry({ service, account });
+    await (await keychainPackage()).deleteEntry({ service, account });
   },
 };

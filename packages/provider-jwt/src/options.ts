@@ -1,5 +1,5 @@
 // The zod options of `claude-key jwt` (minting) and the pieces its commands share.
-import { z } from 'zod';
+import * as z from 'zod';
 import { zDuration, zSecretRef } from '@claude-key/core';
 import { authOptions, connectionOptions } from '@claude-key/provider-vault';
 import { SIGNING_ALGORITHMS } from './signing-key.js';

@@ -1,5 +1,5 @@
 // The options that name one keychain entry, shared by the provider and its set/delete commands.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const entryOptions = z.object({
   service: z.string().min(1).describe('Keychain service name (Secret Service attribute "service", macOS "Where", Windows target prefix)'),

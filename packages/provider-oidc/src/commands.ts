@@ -1,5 +1,5 @@
 // `claude-key oidc login` (device flow, stores the refresh token) and `claude-key oidc logout`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthError, defineCommand, type CommandIO } from '@claude-key/core';
 import { discover } from './client.js';
 import type { OidcDeps } from './deps.js';

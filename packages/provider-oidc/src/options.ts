@@ -1,5 +1,5 @@
 // The zod options of `claude-key oidc` and the pieces its login/logout commands share.
-import { z } from 'zod';
+import * as z from 'zod';
 import { zSecretRef } from '@claude-key/core';
 
 export const DEFAULT_USER_SCOPE = ['openid', 'offline_access'] as const;

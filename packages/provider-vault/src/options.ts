@@ -1,6 +1,6 @@
 // The vault provider's options: what to read, how to log in, and how to reach the server.
 import { zSecretRef as secretRef } from '@claude-key/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where Vault is and how to talk to it; shared with other packages that call Vault. */
 export const connectionOptions = {

@@ -1,5 +1,5 @@
 // Built-in provider `env`: the token is the value of an environment variable.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineProvider } from '../provider.js';
 import { readEnvSecret } from '../secret-ref.js';
 

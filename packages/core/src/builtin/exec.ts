@@ -1,7 +1,7 @@
 // Built-in provider `exec`: runs a command and takes its stdout (plain, or JSON with an expiry) as the token.
 import { spawn } from 'node:child_process';
 import { resolve as resolvePath } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineProvider } from '../provider.js';
 import { AuthError, ConfigError, UnreachableError } from '../errors.js';
 import { redact } from '../redact.js';

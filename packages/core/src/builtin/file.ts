@@ -1,5 +1,5 @@
 // Built-in provider `file`: the token is the contents of a file (warns when others can read it).
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineProvider } from '../provider.js';
 import { resolve } from 'node:path';
 import { expandHome, readSecretFile } from '../secret-ref.js';

@@ -1,6 +1,6 @@
 // Turns a provider's zod options into commander flags, and flag values back into options.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface FieldSpec {
   key: string;

@@ -1,7 +1,7 @@
 // `claude-key jwt enroll`: asks a gateway to bind this public key to you; an admin approves it there.
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthError, defineCommand, UnreachableError, UsageError, zSecretRef } from '@claude-key/core';
 import { readSecretRef } from '../key-source.js';
 import { defaultKeysDir } from '../key-set.js';

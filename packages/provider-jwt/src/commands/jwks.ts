@@ -1,5 +1,5 @@
 // `claude-key jwt jwks`: prints the public JWKS a gateway should trust (key set, a --key, or a Vault transit key).
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCommand } from '@claude-key/core';
 import { defaultKeysDir, loadKeySet, publicJwks } from '../key-set.js';
 import { keyFromRef } from '../key-source.js';

@@ -1,5 +1,5 @@
 // `claude-key jwt keygen`: adds a new signing key to the local key set and prints the public JWKS.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCommand, UsageError } from '@claude-key/core';
 import { defaultKeysDir, loadKeySet, publicJwks, saveKeySet, type StoredKey } from '../key-set.js';
 import { keychainRef, type KeychainWriter } from '../keychain.js';

@@ -1,5 +1,5 @@
 // `claude-key jwt keys | activate | retire`: list the key set, switch the signing key, drop an old key.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineCommand, UsageError, type CommandIO } from '@claude-key/core';
 import { defaultKeysDir, loadKeySet, pickKey, saveKeySet, type KeySet, type StoredKey } from '../key-set.js';
 import { parseKeychainRef, type KeychainWriter } from '../keychain.js';
@@ -63,7 +63,7 @@ export function retireCommand(keychain: KeychainWriter) {
         }
         set.keys = set.keys.filter((k) => k.kid !== picked.kid);
       });
-      const inKeychain = key.privateRef ? parseKeychainRef(key.privateRef) : undefined;
+      const inKeychain = key.privateRef ? await parseKeychainRef(key.privateRef) : undefined;
       if (inKeychain) await keychain.delete(inKeychain.service, inKeychain.account);
       io.stderr(`Key ${key.kid} retired; publish the new JWKS (claude-key jwt jwks) to the gateway.\n`);
     },

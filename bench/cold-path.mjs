@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Benchmark: the cold path (empty cache) of `claude-key vault`, `aws`, `gcp secret` and `jwt` mint,
+// each against `node -e 0`, side by side in one hyperfine run, on the local stand-in servers.
+//
+// Run from the repo root after a build: `node bench/cold-path.mjs [outdir]`. With
+// BEFORE_BINARY=<path to another build's claude-key.cjs> the same four cold calls of that build
+// join the run (to compare two builds on the same machine in the same minutes). BENCH_RUNS sets
+// the runs per command (default 20). Prints hyperfine's markdown table (also left in outdir with
+// its JSON) and one line per command: user CPU and its ratio to `node -e 0`.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const AFTER = join(REPO, 'packages/cli/dist/claude-key.cjs');
+const BEFORE = process.env.BEFORE_BINARY ? resolve(process.env.BEFORE_BINARY) : undefined;
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const out = resolve(process.argv[2] ?? mkdtempSync(join(tmpdir(), 'cold-bench-')));
+mkdirSync(out, { recursive: true });
+
+const { register } = await import('tsx/esm/api');
+register();
+const { VaultTestServer } = await import('../packages/vault-test-server/src/index.ts');
+const { startAwsTestServer } = await import('../packages/provider-aws/src/test-support/aws-test-server.ts');
+const { startFakeGoogle } = await import('../packages/provider-gcp/src/test-support/fake-google.ts');
+
+const vault = await VaultTestServer.start();
+vault.root.enableKv('secret', 2).putSecret('secret/litellm/claude-code', { api_key: 'sk-litellm-bench' });
+const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const aws = await startAwsTestServer({
+  accessKeys: { [KEY_ID]: SECRET_KEY },
+  secrets: [{ name: 'bench/anthropic', versions: [{ versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111', stages: ['AWSCURRENT'], string: 'sk-ant-aws-bench' }] }],
+});
+const SA = 'claude-helper@proj-a.iam.gserviceaccount.com';
+const SECRET = 'projects/proj-a/secrets/anthropic-key';
+const google = await startFakeGoogle({ serviceAccounts: [SA], secrets: [{ name: SECRET, versions: ['sk-ant-gcp-bench'], accessors: [SA] }] });
+const saKey = await google.writeServiceAccountKey(SA);
+
+const home = join(out, 'home');
+mkdirSync(home, { recursive: true });
+const env = {
+  ...process.env,
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, '.config'),
+  VAULT_ADDR: vault.address,
+  VAULT_TOKEN: vault.rootToken,
+  AWS_ACCESS_KEY_ID: KEY_ID,
+  AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+  AWS_REGION: 'us-east-1',
+  AWS_CONFIG_FILE: join(out, 'aws-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(out, 'aws-credentials'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+const cold = join(out, 'cold-cache');
+const calls = {
+  vault: 'vault --path secret/litellm/claude-code --field api_key',
+  aws: `aws --secret-id bench/anthropic --endpoint-url ${aws.url}`,
+  gcp: `gcp secret --name ${SECRET}/versions/latest --credentials-file ${saKey} --secret-manager-endpoint ${google.secretManager.url}`,
+  jwt: 'jwt --aud claude-gateway --team platform',
+};
+const builds = BEFORE ? { before: BEFORE, after: AFTER } : { '': AFTER };
+
+try {
+  // A signing key for the jwt provider (kept in $HOME), and one call of each to check they work.
+  // The servers run in this process: every child must be awaited, never run synchronously.
+  const run = promisify(execFile);
+  await run('node', [AFTER, 'jwt', 'keygen'], { env });
+  for (const [build, bin] of Object.entries(builds)) {
+    for (const [name, args] of Object.entries(calls)) {
+      const { stdout } = await run('node', [bin, ...args.split(' ')], { env: { ...env, CLAUDE_KEY_CACHE_DIR: join(out, 'check-cache') }, encoding: 'utf8' });
+      if (!stdout.trim()) throw new Error(`${build} ${name}: no output`);
+      rmSync(join(out, 'check-cache'), { recursive: true, force: true });
+    }
+  }
+  const args = ['-N', '--runs', String(RUNS), '--warmup', '3', '--export-markdown', join(out, 'cold.md'), '--export-json', join(out, 'cold.json')];
+  args.push('--prepare', 'true', '-n', 'node -e 0', 'node -e 0');
+  for (const name of Object.keys(calls)) {
+    for (const [build, bin] of Object.entries(builds)) {
+      // hyperfine cannot set an environment per command, so the cache directory goes through env(1).
+      args.push('--prepare', `rm -rf ${cold}`, '-n', `claude-key ${name} cold${build ? ` (${build})` : ''}`, `env CLAUDE_KEY_CACHE_DIR=${cold} node ${bin} ${calls[name]}`);
+    }
+  }
+  const code = await new Promise((done) => spawn('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'], env }).on('exit', done));
+  if (code !== 0) throw new Error(`hyperfine exited with ${code}`);
+  const { results } = JSON.parse(readFileSync(join(out, 'cold.json'), 'utf8'));
+  const ms = (s) => (s * 1000).toFixed(1);
+  const median = (r) => [...r.times].sort((a, b) => a - b)[r.times.length >> 1];
+  const base = results[0];
+  const lines = results.map((r) => `${r.command}: median ${ms(median(r))} ms (${(median(r) / median(base)).toFixed(2)}×), user ${ms(r.user)} ms (${(r.user / base.user).toFixed(2)}× node -e 0), sys ${ms(r.system)} ms`);
+  writeFileSync(join(out, 'summary.txt'), `${lines.join('\n')}\n`);
+  console.log(lines.join('\n'));
+} finally {
+  await Promise.all([vault.close(), aws.close(), google.close()]);
+}
