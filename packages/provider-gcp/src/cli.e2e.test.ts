@@ -115,7 +115,8 @@ test('permission denied on the secret exits 3 with one line and no secret', asyn
 test('a disabled Secret Manager API exits 3 with one line giving the gcloud command to enable it', async () => {
   google.secretManagerState.disabledIn = '123456789012';
   try {
-    const run = await claudeKey(['gcp', 'secret', '--name', `${SECRET}/versions/latest`, '--credentials-file', saKey, '--secret-manager-endpoint', google.secretManager.url]);
+    // --cache off: the same secret read by an earlier test is rightly cached for these inputs.
+    const run = await claudeKey(['--cache', 'off', 'gcp', 'secret', '--name', `${SECRET}/versions/latest`, '--credentials-file', saKey, '--secret-manager-endpoint', google.secretManager.url]);
     assert.equal(run.code, ExitCode.auth);
     assert.equal(run.stdout, '');
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);

@@ -166,7 +166,7 @@ describe('console API', () => {
       redis: { url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
       auth: { admins: [{ source: TEST_ISSUER, subject: 'root' }] },
       upstreams: { down: { type: 'mock', url: 'http://127.0.0.1:1' }, mock: { type: 'mock' } },
-      models: [{ name: 'claude-sonnet-4-5', aliases: ['claude-sonnet-4-5-20250929'], deployments: [{ upstream: 'down', model: 'm1', weight: 1 }, { upstream: 'mock', model: 'm2', weight: 0 }] }],
+      models: [{ name: 'claude-sonnet-4-6', deployments: [{ upstream: 'down', model: 'm1', weight: 1 }, { upstream: 'mock', model: 'm2', weight: 0 }] }],
     });
     try {
       const r = await fetch(`${g.url}/v1/messages`, {
