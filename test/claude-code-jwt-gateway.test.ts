@@ -19,9 +19,9 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
   let configFile: string;
 
   const claudeKey = (...args: string[]) => execFileSync(process.execPath, [CLAUDE_KEY, ...args], { env, encoding: 'utf8' });
-  const gatewayConfig = (revoked: string[], port = 0) =>
+  const gatewayConfig = (revoked: string[]) =>
     writeConfig(dir, {
-      listen: { host: '127.0.0.1', port },
+      listen: { host: '127.0.0.1', port: 0 },
       store: { path: join(dir, 'data'), flushIntervalMs: 50 },
       auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile: join(dir, 'jwks.json') }], revoked },
     });
@@ -63,7 +63,7 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
     // is offered to it again (and refused), never to another one.
     const port = Number(new URL(gateway.url).port);
     await gateway.stop();
-    gateway = await startGatewayProcess(gatewayConfig([revoked], port));
+    gateway = await startGatewayProcess(gatewayConfig([revoked]), {}, port);
     const r = await claudeP('Say hello again');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), MOCK_REPLY);

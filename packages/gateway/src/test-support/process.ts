@@ -45,8 +45,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code: code as number | null, stdout, stderr };
 }
 
-export async function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, binArgs(['serve', '--config', configFile, '--port', '0']), {
+export async function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}, port = 0): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, binArgs(['serve', '--config', configFile, '--port', String(port)]), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
