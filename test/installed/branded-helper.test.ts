@@ -47,6 +47,8 @@ export default defineProvider({
     deviceKey: zSecretRef('the device credential'),
   }),
   secretOptions: ['deviceKey'],
+  // What the token depends on: the endpoint, and the device key by reference (name and value hash).
+  identity: (o, id) => ({ inputs: id.options(o, { refs: ['deviceKey'] }) }),
   async fetch(options, ctx) {
     const res = await fetch(options.url, { method: 'POST', headers: { authorization: 'Device ' + (await ctx.secret(options.deviceKey)) }, signal: ctx.signal });
     if (res.status === 401) throw new AuthError('the token service refused this device');
