@@ -1,6 +1,7 @@
 // The console's reads (and the hourly rollup it reads from), in plain SQL that PostgreSQL, PGlite and SQLite all run.
 import { AUDIT_EVENT_PREDICATE } from './migrations.js';
 import type { RequestRecord } from './record.js';
+import type { ReportRow } from './store.js';
 
 /** Runs one statement and returns its rows: RemoteStore.query, or a pg/PGlite client in the bench. */
 export type Rows = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -77,15 +78,8 @@ export function periodWindow(period: Period, nowMs: number): { from: string; to:
   return { from: hourOf(new Date(first).toISOString()), to: hourOf(new Date(end).toISOString()), bucket, buckets };
 }
 
-export interface Totals {
-  key: string;
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-}
+/** A row of totals: the same shape as the usage report's. */
+export type Totals = ReportRow;
 
 const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input, sum(output_tokens) AS output,
   sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write, sum(cost_usd) AS cost`;
