@@ -84,7 +84,8 @@ export type Totals = ReportRow;
 const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input, sum(output_tokens) AS output,
   sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write, sum(cost_usd) AS cost`;
 
-const totals = (r: Record<string, unknown>): Totals => ({
+/** A row of `key, requests, input, output, cache_read, cache_write, cost` sums (the report's and the console's). */
+export const totals = (r: Record<string, unknown>): Totals => ({
   key: String(r.key),
   requests: Number(r.requests),
   inputTokens: Number(r.input),
@@ -165,20 +166,11 @@ export async function spendByScope(rows: Rows, sinceDay: string): Promise<{ kind
   return result.map((r) => ({ kind: r.kind, id: String(r.id), usd: Number(r.usd) }));
 }
 
-export interface UsageRow {
-  requestId: string;
-  time: string;
-  user: string | null;
-  team: string | null;
-  credentialId: string | null;
-  model: string | null;
-  format: string;
-  upstream: string | null;
-  deployment: string | null;
-  status: number;
-  costUsd: number;
-  latencyMs: number;
-}
+/** A stored request as the console lists it: the record's own fields, without tokens or client details. */
+export type UsageRow = Pick<
+  RequestRecord,
+  'requestId' | 'time' | 'user' | 'team' | 'credentialId' | 'model' | 'format' | 'upstream' | 'status' | 'costUsd' | 'latencyMs'
+> & { deployment: string | null };
 
 const usageRow = (r: Record<string, unknown>): UsageRow => ({
   requestId: String(r.request_id),
@@ -221,20 +213,25 @@ export interface AuditFilter {
   limit?: number | undefined;
 }
 
+/** A filter's conditions on usage_records columns (`prefix` names the table alias), numbered $1, $2, … */
+function usageFilter(f: AuditFilter, prefix: string, where: string[] = []): { where: string[]; params: unknown[] } {
+  const params: unknown[] = [];
+  const add = (condition: string, value: unknown) => {
+    params.push(value);
+    where.push(`${prefix}${condition} $${params.length}`);
+  };
+  if (f.user) add('user_id =', f.user);
+  if (f.team) add('team_id =', f.team);
+  if (f.model) add('model =', f.model);
+  if (f.status !== undefined) add('status =', f.status);
+  if (f.from) add('ts >=', f.from);
+  if (f.to) add('ts <', f.to);
+  return { where, params };
+}
+
 /** Request records matching a filter, newest first, through the (user, ts), (team, ts), (status, ts) or ts index. */
 export async function searchRequests(rows: Rows, f: AuditFilter): Promise<UsageRow[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (f.user) add('user_id = ?', f.user);
-  if (f.team) add('team_id = ?', f.team);
-  if (f.model) add('model = ?', f.model);
-  if (f.status !== undefined) add('status = ?', f.status);
-  if (f.from) add('ts >= ?', f.from);
-  if (f.to) add('ts < ?', f.to);
+  const { where, params } = usageFilter(f, '');
   const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
   const result = await rows(
     `SELECT ${USAGE_COLUMNS} FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ts DESC LIMIT ${limit}`,
@@ -258,18 +255,7 @@ export interface AuditRow {
  */
 export async function searchAudit(rows: Rows, f: AuditFilter, limit = 200): Promise<AuditRow[]> {
   limit = Math.min(Math.max(limit, 1), 100_000);
-  const where: string[] = ['u.audit_seq IS NOT NULL'];
-  const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (f.user) add('u.user_id = ?', f.user);
-  if (f.team) add('u.team_id = ?', f.team);
-  if (f.model) add('u.model = ?', f.model);
-  if (f.status !== undefined) add('u.status = ?', f.status);
-  if (f.from) add('u.ts >= ?', f.from);
-  if (f.to) add('u.ts < ?', f.to);
+  const { where, params } = usageFilter(f, 'u.', ['u.audit_seq IS NOT NULL']);
   const requests = rows<{ seq: string; prev_hash: string; hash: string; body: string }>(
     `SELECT a.seq, a.prev_hash, a.hash, a.body FROM usage_records u JOIN audit_log a ON a.seq = u.audit_seq
       WHERE ${where.join(' AND ')} ORDER BY u.ts DESC LIMIT ${limit}`,

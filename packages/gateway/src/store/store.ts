@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainBodies, extendChain, GENESIS_HASH, type AuditEntry } from '../audit/chain.js';
-import { rollupUpserts } from './console-sql.js';
+import { rollupUpserts, totals } from './console-sql.js';
 import { LOCK_KEY, migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -105,15 +105,7 @@ export class Store {
          FROM usage_records WHERE ts >= $1 GROUP BY 1 ORDER BY cost DESC, key`,
       [since.toISOString()],
     );
-    return rows.map((r) => ({
-      key: String(r.key),
-      requests: Number(r.requests),
-      inputTokens: Number(r.input),
-      outputTokens: Number(r.output),
-      cacheReadTokens: Number(r.cache_read),
-      cacheWriteTokens: Number(r.cache_write),
-      costUsd: Number(r.cost),
-    }));
+    return rows.map(totals);
   }
 
   /** Spend since a time per user and team and UTC day, to seed the in-memory budget ledger. */
