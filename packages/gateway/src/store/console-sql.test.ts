@@ -1,4 +1,4 @@
-// The console's queries on PGlite and PostgreSQL: rollups agree with the raw rows, the audit search finds requests and events.
+// The console's queries on SQLite, PGlite and PostgreSQL: rollups agree with the raw rows, the audit search finds requests and events.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chainBodies, GENESIS_HASH } from '../audit/chain.js';
@@ -9,7 +9,7 @@ import { Store } from './store.js';
 
 const NOW = Date.UTC(2026, 10, 23, 14, 30);
 
-for (const backend of ['pglite', 'postgres'] as const) {
+for (const backend of ['sqlite', 'pglite', 'postgres'] as const) {
   describe(`console queries on ${backend}`, () => {
     let store: Store;
     let drop: (() => Promise<void>) | undefined;
@@ -21,7 +21,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         drop = s.drop;
         store = await Store.open({ url: TEST_DATABASE_URL, path: '', schema: s.schema });
       } else {
-        store = await Store.open({ path: 'memory://' });
+        store = await Store.open({ path: 'memory://', engine: backend });
       }
       rows = (async (sql: string, params?: unknown[]) => (await store.db.query(sql, params)).rows) as Rows;
       // Two batches in one hour and one an hour later; a 429 and a 403 among them.
@@ -69,6 +69,20 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const hour = await searchAudit(rows, { from: '2026-11-23T13:00:00.000Z', to: '2026-11-23T14:00:00.000Z' });
       assert.deepEqual(hour.map((e) => JSON.parse(e.body).status), [403]);
       assert.equal((await searchAudit(rows, { model: 'claude-haiku-4-5' })).length, 1);
+    });
+
+    it('combines any of the filters (each mix has its index), including ones that never occur together', async () => {
+      const found = async (f: Parameters<typeof searchAudit>[1]) => (await searchAudit(rows, f)).map((e) => (JSON.parse(e.body) as { status: number }).status);
+      const sonnet = 'claude-sonnet-4-5-20250929';
+      assert.deepEqual(await found({ team: 'research', model: 'claude-haiku-4-5' }), [200]);
+      assert.deepEqual(await found({ team: 'research', model: sonnet }), []);
+      assert.deepEqual(await found({ team: 'eng', status: 429 }), [429]);
+      assert.deepEqual(await found({ team: 'research', status: 429 }), []);
+      assert.deepEqual(await found({ model: sonnet, status: 403 }), [403]);
+      assert.deepEqual(await found({ team: 'eng', model: sonnet, status: 200 }), [200, 200]);
+      assert.deepEqual(await found({ user: 'alice', model: sonnet, status: 200 }), [200]);
+      assert.deepEqual(await found({ user: 'bob', team: 'research' }), []);
+      assert.deepEqual(await found({ user: 'alice', team: 'eng', model: sonnet, status: 403, from: '2026-11-23T13:00:00.000Z' }), [403]);
     });
   });
 }
