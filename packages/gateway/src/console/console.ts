@@ -74,8 +74,8 @@ const SECURITY_HEADERS = {
 export function createConsole(deps: ConsoleDeps) {
   const { config, now } = deps;
   const settings = config.console;
-  const sessions = new Sessions(now, settings.sessionMinutes * 60_000, settings.idleMinutes * 60_000);
   const rows: Rows = (sql, params) => deps.store.query(sql, params) as never;
+  const sessions = new Sessions(rows, now, settings.sessionMinutes * 60_000, settings.idleMinutes * 60_000);
   const root = staticRoot();
 
   /**
@@ -108,11 +108,11 @@ export function createConsole(deps: ConsoleDeps) {
   /** A credential revoked after sign-in ends its sessions: checked on every call, from the registry in memory. */
   const stillTrusted = (p: Principal) => !deps.authenticator.isRevoked(p) && deps.authenticator.isAdmin(p);
 
-  const sessionOf = (req: IncomingMessage): Session => {
-    const session = sessions.get(readCookie(req.headers.cookie, COOKIE));
+  const sessionOf = async (req: IncomingMessage): Promise<Session> => {
+    const session = await sessions.get(readCookie(req.headers.cookie, COOKIE));
     if (!session) throw authenticationError('Sign in to the console first.');
     if (!stillTrusted(session.principal)) {
-      sessions.close(session.id);
+      await sessions.close(session.id);
       throw authenticationError('The credential this session was opened with is no longer trusted; sign in again.');
     }
     return session;
@@ -129,9 +129,9 @@ export function createConsole(deps: ConsoleDeps) {
     const ok = origin && host && (origin === `${scheme}://${host}` || origin === `https://${host}`);
     if (!ok) throw permissionError('Cross-origin request refused: the Origin header must be this gateway.');
   };
-  const changeSession = (req: IncomingMessage): Session => {
+  const changeSession = async (req: IncomingMessage): Promise<Session> => {
     checkOrigin(req);
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     if (!sameToken(req.headers['x-csrf-token'] as string | undefined, session.csrf)) throw permissionError('Missing or wrong X-CSRF-Token header.');
     return session;
   };
@@ -156,7 +156,7 @@ export function createConsole(deps: ConsoleDeps) {
     if (!token) throw invalidRequest('token is required.');
     const principal = await deps.authenticator.authenticate({ authorization: [`Bearer ${token}`] }, ['authorization']);
     if (!deps.authenticator.isAdmin(principal)) throw permissionError(`${identityName(principal)} is not a gateway admin.`);
-    const session = sessions.open(principal);
+    const session = await sessions.open(principal);
     await audit('console.signin', identityName(principal), { credentialId: principal.credentialId });
     send(res, 200, identity(session), { 'set-cookie': sessionCookie(req, session.id, settings.sessionMinutes * 60) });
   };
@@ -178,7 +178,7 @@ export function createConsole(deps: ConsoleDeps) {
     const principal = deps.authenticator.jwt.openidPrincipal(settings.login!.issuer, claims, credentialId);
     if (deps.authenticator.isRevoked(principal)) throw authenticationError('Credential has been revoked.');
     if (!deps.authenticator.isAdmin(principal)) throw permissionError(`${identityName(principal)} is not a gateway admin.`);
-    const session = sessions.open(principal);
+    const session = await sessions.open(principal);
     await audit('console.signin', identityName(principal), { credentialId, login: 'openid' });
     res.writeHead(302, {
       ...SECURITY_HEADERS,
@@ -188,8 +188,8 @@ export function createConsole(deps: ConsoleDeps) {
   };
 
   const signOut = async (req: IncomingMessage, res: ServerResponse) => {
-    const session = changeSession(req);
-    sessions.close(session.id);
+    const session = await changeSession(req);
+    await sessions.close(session.id);
     await audit('console.signout', identityName(session.principal));
     send(res, 200, { signedOut: true }, { 'set-cookie': sessionCookie(req, '', 0) });
   };
@@ -312,7 +312,7 @@ export function createConsole(deps: ConsoleDeps) {
     method: 'GET',
     path,
     run: async (req, res, m, url) => {
-      const s = sessionOf(req);
+      const s = await sessionOf(req);
       send(res, 200, await fn(url, s, m));
     },
   });
@@ -320,7 +320,7 @@ export function createConsole(deps: ConsoleDeps) {
     method: 'POST',
     path,
     run: async (req, res, m) => {
-      const s = changeSession(req);
+      const s = await changeSession(req);
       send(res, 200, await fn(await jsonBody(req), s, m));
     },
   });
@@ -371,7 +371,7 @@ export function createConsole(deps: ConsoleDeps) {
 
   /** A filtered range of the audit log as JSON Lines, each line re-verifiable (seq, prevHash, hash, record). */
   const exportAudit = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const s = sessionOf(req);
+    const s = await sessionOf(req);
     await deps.flush();
     const filter = auditFilter(url);
     const entries = (await searchAudit(rows, filter, 100_000)).reverse();

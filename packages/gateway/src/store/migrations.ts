@@ -145,6 +145,23 @@ export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
       `DROP INDEX usage_records_user_ts`,
     ],
   },
+  {
+    version: 6,
+    sql: [
+      // Console sessions, shared by every replica on this store. The id is the SHA-256 of the
+      // cookie's value, never the value; the CSRF token is derived from the value, so it is not
+      // stored either. Times are milliseconds since the epoch: the same number in both stores.
+      // A sign-out deletes the row; so does any replica that finds it expired, and each sign-in
+      // removes every expired one.
+      `CREATE TABLE console_sessions (
+        id_hash text PRIMARY KEY,
+        principal text NOT NULL,
+        created_at bigint NOT NULL,
+        idle_expires_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      )`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.
