@@ -288,6 +288,17 @@ function IdentitiesView() {
 
 const AUDIT_FIELDS = [['user', 'User'], ['team', 'Team'], ['model', 'Model'], ['status', 'Status'], ['from', 'From (UTC)'], ['to', 'To (UTC)']];
 
+/**
+ * Who a request refused at authentication said it was: never shown as a user, since nothing in a
+ * refused credential was verified. The issuer, key id and reason are one hover away.
+ */
+function Refused({ refusal }) {
+  if (!refusal) return '–';
+  const c = refusal.claimed ?? {};
+  const detail = [`credential: ${refusal.credential}`, c.issuer && `claimed issuer: ${c.issuer}`, c.keyId && `claimed key id: ${c.keyId}`, `refused: ${refusal.reason}`].filter(Boolean).join('\n');
+  return html`<span class="claimed" title=${detail}>${c.subject ? `claimed: ${c.subject} (unverified)` : `${refusal.credential === 'none' ? 'no credential' : refusal.credential} (refused)`}</span>`;
+}
+
 function AuditView() {
   const [form, setForm] = useState({});
   const [query, setQuery] = useState('');
@@ -323,7 +334,7 @@ function AuditView() {
       <thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">What</th><th scope="col">User / by</th><th scope="col">Team</th><th scope="col">Model</th><th scope="col">Status</th><th scope="col">Request</th><th scope="col">Hash</th></tr></thead>
       <tbody>${state.data.entries.map((e) => {
         const r = JSON.parse(e.body);
-        return html`<tr><td>${e.seq}</td><td>${time(r.time)}</td><td>${r.event ?? r.format}</td><td>${r.user ?? r.by ?? '–'}</td><td>${r.team ?? '–'}</td><td>${r.model ?? '–'}</td><td>${r.status ?? '–'}</td><td><code title=${r.requestId ?? r.kid ?? ''}>${short(r.requestId ?? r.kid ?? '', 8)}</code></td><td><code title=${e.hash}>${e.hash.slice(0, 10)}</code></td></tr>`;
+        return html`<tr><td>${e.seq}</td><td>${time(r.time)}</td><td>${r.event ?? r.format}</td><td>${r.user ?? r.by ?? html`<${Refused} refusal=${r.refusal} />`}</td><td>${r.team ?? '–'}</td><td>${r.model ?? '–'}</td><td>${r.status ?? '–'}</td><td><code title=${r.requestId ?? r.kid ?? ''}>${short(r.requestId ?? r.kid ?? '', 8)}</code></td><td><code title=${e.hash}>${e.hash.slice(0, 10)}</code></td></tr>`;
       })}</tbody>
     </table>`}
   </section>`;

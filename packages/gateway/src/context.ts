@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiFormat, CanonicalRequest, InboundRoute } from '@claude-key/api-formats';
 import type { Principal } from './auth/principal.js';
+import type { Refusal } from './auth/refusal.js';
 import type { BudgetHold } from './budgets.js';
 import type { TokenHold } from './limits.js';
 import type { RouteResult } from './routing.js';
@@ -30,6 +31,8 @@ export interface RequestContext {
   model?: string;
   stream?: boolean;
   principal?: Principal;
+  /** Set when authentication refused the request: what it presented, unverified. */
+  refusal?: Refusal;
   routing?: RouteResult;
   /** The upstream and deployment (`upstream/model`) that served the answer. */
   upstream?: Upstream;

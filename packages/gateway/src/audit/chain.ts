@@ -22,6 +22,8 @@ export function auditBody(r: RequestRecord): string {
     model: r.model, format: r.format, upstream: r.upstream, deployment: r.deployment ?? null, status: r.status,
     inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheWriteTokens: r.cacheWriteTokens,
     costUsd: r.costUsd, latencyMs: r.latencyMs, clientAddress: r.clientAddress, userAgent: r.userAgent,
+    // Only on refusals, so every other entry's text is as before.
+    ...(r.refusal !== undefined ? { refusal: r.refusal } : {}),
     ...(r.content !== undefined ? { content: r.content } : {}),
   });
 }

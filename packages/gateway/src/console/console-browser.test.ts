@@ -158,7 +158,12 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByLabel('Status').fill('401');
     await page.getByLabel('Status').press('Enter');
     // Only the two refusals match (dana's revoked key, erin the leaver): the table shrinks to them.
-    await page.getByRole('table', { name: /^2 newest matching records/ }).locator(`code[title="${refused.id}"]`).waitFor();
+    const refusals401 = page.getByRole('table', { name: /^2 newest matching records/ });
+    await refusals401.locator(`code[title="${refused.id}"]`).waitFor();
+    // A refused row has no user; it says whom the token claimed, marked unverified.
+    const danaRow = refusals401.getByRole('row').filter({ has: page.locator(`code[title="${refused.id}"]`) });
+    assert.match(await danaRow.innerText(), /claimed: dana \(unverified\)/);
+    assert.match(await refusals401.innerText(), /claimed: erin \(unverified\)/);
     await page.getByLabel('Status').fill('');
     await page.getByLabel('User').fill('dana');
     await page.getByRole('button', { name: 'Search' }).click();

@@ -92,6 +92,7 @@ export const recordRequest = ({ config, recorder, metrics, log }: AccountDeps) =
       latencyMs,
       clientAddress: ctx.req.socket.remoteAddress ?? null,
       userAgent: ctx.req.headers['user-agent'] ?? null,
+      ...(ctx.refusal ? { refusal: ctx.refusal } : {}),
       ...(config.audit.includeContent && ctx.body ? { content: ctx.body.toString('utf8') } : {}),
     };
     const journaled = recorder.add(record);

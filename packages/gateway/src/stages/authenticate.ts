@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ApiFormat } from '@claude-key/api-formats';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { GatewayConfig } from '../config.js';
+import { describeRefusal } from '../auth/refusal.js';
 import { before, type Stage } from '../pipeline.js';
 
 export interface AuthenticateDeps {
@@ -13,18 +14,24 @@ export interface AuthenticateDeps {
 
 export const authenticateStage = (deps: AuthenticateDeps): Stage =>
   before('authenticate', async (ctx) => {
-    ctx.principal = await authenticateRequest(deps, ctx.req, ctx.format);
+    const names = credentialHeaders(deps.config, ctx.req, ctx.format);
+    try {
+      ctx.principal = await deps.authenticator.authenticate(ctx.req.headersDistinct, names);
+    } catch (err) {
+      // The record then says what was presented (claimed, unverified) and why it was refused.
+      ctx.refusal = describeRefusal(ctx.req.headersDistinct, names, err);
+      throw err;
+    }
   });
 
 /** Vertex callers may carry their own Google token in Authorization: then the gateway key is elsewhere. */
-export function authenticateRequest({ config, authenticator }: AuthenticateDeps, req: IncomingMessage, format: ApiFormat) {
-  const headers = req.headersDistinct;
-  if (format === 'vertex') return authenticator.authenticate(headers, config.auth.vertexHeaders ?? config.auth.headers);
+export function credentialHeaders(config: Pick<GatewayConfig, 'auth'>, req: IncomingMessage, format: ApiFormat) {
+  if (format === 'vertex') return config.auth.vertexHeaders ?? config.auth.headers;
   // An AWS SDK signs with its own (placeholder) keys; that SigV4 Authorization is not a gateway
   // credential, so the caller's token is looked for in the other configured headers.
   if (format === 'bedrock' && /^AWS4-HMAC-SHA256 /.test(String(req.headers.authorization ?? ''))) {
     const names = config.auth.headers.filter((name) => name !== 'authorization');
-    return authenticator.authenticate(headers, names.length ? names : config.auth.headers);
+    return names.length ? names : config.auth.headers;
   }
-  return authenticator.authenticate(headers, config.auth.headers);
+  return config.auth.headers;
 }

@@ -162,6 +162,19 @@ export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    sql: [
+      // A request refused at authentication has no user: these say what it presented, unverified.
+      // claimed_* come from a JWT decoded without verification (anyone can write any sub), so
+      // they live apart from user_id, which spend, budgets and limits count. No token is stored.
+      `ALTER TABLE usage_records ADD COLUMN credential_kind text`,
+      `ALTER TABLE usage_records ADD COLUMN claimed_issuer text`,
+      `ALTER TABLE usage_records ADD COLUMN claimed_key_id text`,
+      `ALTER TABLE usage_records ADD COLUMN claimed_subject text`,
+      `ALTER TABLE usage_records ADD COLUMN refusal_reason text`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same for every replica sharing a database.

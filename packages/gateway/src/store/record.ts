@@ -1,4 +1,5 @@
 // One request as usage and audit see it. No token, no prompt or answer unless content is enabled.
+import type { Refusal } from '../auth/refusal.js';
 
 export interface RequestRecord {
   requestId: string;
@@ -22,6 +23,8 @@ export interface RequestRecord {
   latencyMs: number;
   clientAddress: string | null;
   userAgent: string | null;
+  /** Only for a request refused at authentication: the credential's kind and claims (unverified) and the reason. */
+  refusal?: Refusal;
   /** Only with audit.includeContent: the request body as received. */
   content?: string;
 }

@@ -17,7 +17,7 @@ for (const backend of BACKENDS) {
 
     it('applies the migrations once (re-opening is a no-op)', async () => {
       const { rows } = await store.db.query<{ version: number }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(rows.map((r) => Number(r.version)).sort(), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(rows.map((r) => Number(r.version)).sort(), [1, 2, 3, 4, 5, 6, 7]);
     });
 
     it('writes batches, reports by user and model, and the audit chain verifies', async () => {

@@ -176,11 +176,14 @@ async function insertUsage(tx: SqlClient, records: readonly RequestRecord[], ent
   const params = records.flatMap((r, i) => [
     r.requestId, r.time, r.user, r.team, r.credentialId, r.model, r.format, r.upstream, r.deployment ?? null, r.status,
     r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costUsd, r.latencyMs, entries[i]!.seq,
+    r.refusal?.credential ?? null, r.refusal?.claimed?.issuer ?? null, r.refusal?.claimed?.keyId ?? null,
+    r.refusal?.claimed?.subject ?? null, r.refusal?.reason ?? null,
   ]);
   await tx.query(
     `INSERT INTO usage_records (request_id, ts, user_id, team_id, credential_id, model, format, upstream, deployment, status,
-       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, audit_seq)
-     VALUES ${placeholders(records.length, 17)} ON CONFLICT (request_id) DO NOTHING`,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, audit_seq,
+       credential_kind, claimed_issuer, claimed_key_id, claimed_subject, refusal_reason)
+     VALUES ${placeholders(records.length, 22)} ON CONFLICT (request_id) DO NOTHING`,
     params,
   );
 }
