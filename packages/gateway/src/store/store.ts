@@ -35,11 +35,6 @@ export class Store {
         ? await openPglite(opts.path)
         : await openSqlite(opts.path);
     await migrate(db);
-    // SQLite's planner picks among the audit search's composite indexes by their statistics; without
-    // them it guesses, and may walk a large index for a combination another index answers at once.
-    // `PRAGMA optimize` (at open, as SQLite advises for long-lived connections) gathers them when a
-    // table has grown enough to need it, with a bounded sample, so it stays quick at any size.
-    if (db.kind === 'sqlite') await db.query(`PRAGMA optimize=0x10002`);
     return new Store(db);
   }
 
