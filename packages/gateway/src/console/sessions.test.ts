@@ -9,7 +9,8 @@ import { hashSessionId, Sessions } from './sessions.js';
 const MINUTE = 60_000;
 const admin: Principal = { source: 'https://idp.example', subject: 'root', user: 'root', team: 'ops', credentialId: 'jti:t1', kind: 'jwt' };
 
-describe('console sessions in the store', () => {
+// PostgreSQL: sessions-replicas.test.ts, with two gateway processes.
+for (const engine of ['sqlite', 'pglite'] as const) describe(`console sessions in the store (${engine})`, () => {
   let store: Store;
   let rows: Rows;
   let clock = Date.UTC(2026, 11, 1, 12);
@@ -19,7 +20,7 @@ describe('console sessions in the store', () => {
   let b: Sessions;
 
   before(async () => {
-    store = await Store.open({ path: 'memory://' });
+    store = await Store.open({ path: 'memory://', engine });
     rows = (async (sql: string, params?: unknown[]) => (await store.db.query(sql, params)).rows) as Rows;
     a = new Sessions(rows, now, 480 * MINUTE, 30 * MINUTE);
     b = new Sessions(rows, now, 480 * MINUTE, 30 * MINUTE);
