@@ -59,6 +59,8 @@ export class Sessions {
   async get(id: string | undefined): Promise<Session | undefined> {
     if (!id || !ID_PATTERN.test(id)) return undefined;
     const hash = hashSessionId(id);
+    // Looked up by its hash: an index's comparison times reveal how much of a SHA-256 matched,
+    // which tells nothing about an id. The CSRF token is compared in constant time (sameToken).
     const row = (await this.rows<{ principal: string; idle_expires_at: string | number; expires_at: string | number }>(
       `SELECT principal, idle_expires_at, expires_at FROM console_sessions WHERE id_hash = $1`,
       [hash],
