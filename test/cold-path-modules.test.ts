@@ -1,6 +1,7 @@
 // What the built binary loads on a cold call (empty cache): a plain provider call loads that
 // provider and its SDK, not commander (the full program, for help and the other commands), not YAML
-// (only for a YAML config) and not another provider's SDK. Checked structurally, not by timing: a
+// (only for a YAML config), not another provider's SDK, and not the addon resolver of the lock's
+// native addon. Checked structurally, not by timing: a
 // loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and each
 // library is recognised by a string its code carries however the bundle is split or minified.
 import assert from 'node:assert/strict';
@@ -61,9 +62,9 @@ describe('the cold path of the built binary loads only what the call needs', () 
         ...env,
       },
     });
-    const files = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const files = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
     const loaded = new Set<Library>();
-    for (const file of files) {
+    for (const file of files.filter((f) => /\.[cm]?js$/.test(f))) {
       const code = readFileSync(file, 'utf8');
       for (const [library, marker] of Object.entries(MARKERS) as [Library, string][]) if (code.includes(marker)) loaded.add(library);
     }
@@ -86,6 +87,9 @@ describe('the cold path of the built binary loads only what the call needs', () 
     assert.equal(run.stdout, 'sk-vault-cold\n');
     assert.ok(run.files.some((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), `the full CLI was loaded: ${run.files.join(', ')}`);
     assert.deepEqual([...run.loaded].sort(), ['vault']);
+    // The cache lock's addon, loaded without require-addon's general resolver (see cache/lock.ts).
+    assert.ok(run.files.some((f) => f.endsWith('fs-native-extensions.node')), 'the lock addon was loaded');
+    assert.deepEqual(run.files.filter((f) => f.includes('/require-addon/') || f.includes('/bare-')), []);
   });
 
   it('a plain aws call with credentials in the environment: Secrets Manager, without commander, YAML or STS', async () => {
