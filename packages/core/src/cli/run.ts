@@ -53,8 +53,10 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
     if (plain) {
       // The same steps as the commander actions for a provider and for `--profile NAME` alone.
-      label = selected.provider ? (split.engine.profile ? `profile ${split.engine.profile} (${selected.provider.name})` : selected.provider.name) : `profile ${resolveTarget(split, ctx.config).profileName}`;
-      const result = await fetchToken(ctx, split, plain.flagValues, 0, selected.provider);
+      const { provider } = selected;
+      if (!provider) label = `profile ${resolveTarget(split, ctx.config).profileName}`;
+      else label = split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name;
+      const result = await fetchToken(ctx, split, plain.flagValues, 0, provider);
       io.stdout(`${result.token}\n`);
       return 0;
     }
