@@ -6,26 +6,33 @@ import { ConfigError } from './errors.js';
 import { camel, ENGINE_FLAGS, fileStamp, normaliseKeys, snapshotName, type ConfigFile } from './invocation.js';
 import type { FileStore } from './cache/file-store.js';
 
-// From the engine flag table: each setting flag is a key in either spelling (`max-age`, `maxAge`).
-// Values are checked when used (resolveEngineSettings), with the key named in the message.
-const engineKeys = Object.fromEntries(
-  ENGINE_FLAGS.filter((f) => 'setting' in f).flatMap((f) => {
-    const value = f.value === 'duration' ? z.union([z.string(), z.number()]).optional() : z.string().optional();
-    return [...new Set([f.flag.slice(2), camel(f.flag)])].map((k) => [k, value] as const);
-  }),
-);
+/**
+ * The config file's schema, built on first use: most cold calls name a provider on the command
+ * line and read no config file, so they should not pay for building it.
+ */
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
 
-const ConfigSchema = z
-  .object({
-    defaults: z.object(engineKeys).strict().optional(),
-    profiles: z
-      .record(
-        z.string().regex(/^[A-Za-z0-9._-]+$/, 'profile names use letters, digits, ".", "_" and "-"'),
-        z.looseObject({ provider: z.string().min(1, 'name the provider, e.g. provider: vault'), description: z.string().optional(), ...engineKeys }),
-      )
-      .optional(),
-  })
-  .strict();
+function buildConfigSchema() {
+  // From the engine flag table: each setting flag is a key in either spelling (`max-age`, `maxAge`).
+  // Values are checked when used (resolveEngineSettings), with the key named in the message.
+  const engineKeys = Object.fromEntries(
+    ENGINE_FLAGS.filter((f) => 'setting' in f).flatMap((f) => {
+      const value = f.value === 'duration' ? z.union([z.string(), z.number()]).optional() : z.string().optional();
+      return [...new Set([f.flag.slice(2), camel(f.flag)])].map((k) => [k, value] as const);
+    }),
+  );
+  return z
+    .object({
+      defaults: z.object(engineKeys).strict().optional(),
+      profiles: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9._-]+$/, 'profile names use letters, digits, ".", "_" and "-"'),
+          z.looseObject({ provider: z.string().min(1, 'name the provider, e.g. provider: vault'), description: z.string().optional(), ...engineKeys }),
+        )
+        .optional(),
+    })
+    .strict();
+}
 
 /** "profiles.work.provider: Required" style text for the first few issues. */
 export function describeZodError(error: z.ZodError, prefix = ''): string {
@@ -58,7 +65,7 @@ export async function loadConfigFile(path: string, store: FileStore): Promise<Co
     const first = (err as Error).message.split('\n')[0];
     throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${first}`);
   }
-  const parsed = ConfigSchema.safeParse(data ?? {});
+  const parsed = (configSchema ??= buildConfigSchema()).safeParse(data ?? {});
   if (!parsed.success) throw new ConfigError(`config file ${path}: ${describeZodError(parsed.error)}`);
   const config: ConfigFile = {
     path,

@@ -79,7 +79,7 @@ export async function runDoctor(ctx: RunContext, _invocation: string[]): Promise
 async function flagValuesFor(split: SplitArgs, provider: import('../provider.js').Provider): Promise<Record<string, unknown>> {
   if (!split.command) return {};
   const { Command } = await import('commander');
-  const { addFieldOptions, collectFieldValues, describeFields } = await import('./flags.js');
+  const [{ addFieldOptions }, { collectFieldValues, describeFields }] = await Promise.all([import('./program.js'), import('./flags.js')]);
   const fields = describeFields(provider.options);
   const cmd = new Command(provider.name).exitOverride().allowUnknownOption();
   addFieldOptions(cmd, fields, provider.positional);

@@ -1,5 +1,4 @@
-// Turns a provider's zod options into commander flags, and flag values back into options.
-import { Command, InvalidArgumentError, Option } from 'commander';
+// Reads a provider's zod options as command-line flags (for commander and the plain-call parser), and flag values back into options.
 import * as z from 'zod';
 
 export interface FieldSpec {
@@ -15,72 +14,156 @@ export interface FieldSpec {
 
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** Reads the schema's shape through zod's JSON Schema export (public API, no internals). */
+/**
+ * The flags of a provider's options, read from the schema's definitions (zod's `_zod.def`, the
+ * introspection zod documents for library authors). This used to go through `z.toJSONSchema`, which
+ * gave the same fields but cost 15 to 30 ms of compilation on every cold call; only the top-level
+ * keys are needed here: their input type, choices, description and whether they may be left out.
+ */
 export function describeFields(schema: z.ZodType): FieldSpec[] {
-  let json: Record<string, unknown>;
-  try {
-    json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  } catch {
-    return [];
-  }
-  const props = (json.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const required = new Set((json.required as string[] | undefined) ?? []);
-  return Object.entries(props).map(([key, prop]) => {
-    const variants = (prop.anyOf as Record<string, unknown>[] | undefined) ?? [prop];
-    const types = new Set(variants.map((v) => v.type));
-    const enumValues = variants.flatMap((v) => (Array.isArray(v.enum) ? (v.enum as unknown[]).map(String) : []));
-    const type: FieldSpec['type'] = types.has('array')
+  const top = inputSide(schema);
+  if (top?._zod.def.type !== 'object') return [];
+  const shape = (top._zod.def as unknown as { shape: Record<string, Schema> }).shape;
+  return Object.entries(shape).map(([key, field]) => {
+    const info = describeInput(field);
+    const type: FieldSpec['type'] = info.types.has('array')
       ? 'array'
-      : types.size === 1 && types.has('boolean')
+      : info.types.size === 1 && info.types.has('boolean')
         ? 'boolean'
-        : types.size === 1 && (types.has('number') || types.has('integer'))
+        : info.types.size === 1 && info.types.has('number')
           ? 'number'
           : 'string';
-    const spec: FieldSpec = {
-      key,
-      flag: `--${kebab(key)}`,
-      type,
-      description: String(prop.description ?? variants.find((v) => v.description)?.description ?? ''),
-      required: required.has(key) && prop.default === undefined,
-    };
-    if (enumValues.length) spec.choices = enumValues;
-    if (type === 'boolean' && prop.default === true) spec.defaultOn = true;
+    const spec: FieldSpec = { key, flag: `--${kebab(key)}`, type, description: info.description ?? '', required: !info.optional };
+    if (info.choices.length) spec.choices = info.choices;
+    if (type === 'boolean' && info.defaultValue === true) spec.defaultOn = true;
     return spec;
   });
 }
 
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError('not a number');
-  return n;
+type Schema = z.core.$ZodType;
+
+/** What a value given for this field must look like (the input side of pipes and transforms). */
+interface InputInfo {
+  /** JSON-ish type names of the accepted values; 'unknown' for anything a flag cannot spell. */
+  types: Set<string>;
+  choices: string[];
+  description?: string;
+  optional: boolean;
+  defaultValue?: unknown;
 }
 
-/** Adds one commander option per field (the positional field becomes an argument instead). */
-export function addFieldOptions(cmd: Command, fields: FieldSpec[], positional?: string): void {
-  for (const f of fields) {
-    if (f.key === positional) {
-      cmd.argument(f.type === 'array' ? `[${kebab(f.key)}...]` : `[${kebab(f.key)}]`, f.description);
-      // The flag form works too (`gcp --kind secret`), so profiles and scripts can be explicit.
-      if (f.type !== 'array') cmd.addOption(new Option(`${f.flag} <value>`, `${f.description} (or as the first argument)`).hideHelp());
+const description = (s: Schema): string | undefined => z.globalRegistry.get(s)?.description;
+
+/** A pipe's input schema (an object with `.transform()` is a pipe), or the schema itself. */
+function inputSide(schema: Schema | undefined): Schema | undefined {
+  let s = schema;
+  while (s?._zod?.def.type === 'pipe') s = (s._zod.def as unknown as { in: Schema }).in;
+  return s?._zod ? s : undefined;
+}
+
+function describeInput(schema: Schema): InputInfo {
+  const info: InputInfo = { types: new Set(), choices: [], optional: false };
+  let variantDescription: string | undefined;
+  const walk = (s: Schema, outer: boolean): void => {
+    // The outermost description wins (`.describe()` on an `.optional()` overrides the inner one).
+    if (outer && info.description === undefined) info.description = description(s);
+    const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
+    switch (def.type) {
+      case 'optional':
+        info.optional = true;
+        return walk(def.innerType as Schema, outer);
+      case 'default':
+      case 'prefault':
+        info.optional = true;
+        if (outer && info.defaultValue === undefined) info.defaultValue = def.defaultValue;
+        return walk(def.innerType as Schema, outer);
+      case 'nullable':
+        info.types.add('null');
+        return walk(def.innerType as Schema, outer);
+      case 'readonly':
+      case 'nonoptional':
+      case 'catch':
+        return walk(def.innerType as Schema, outer);
+      case 'pipe':
+        return walk(def.in as Schema, outer);
+      case 'union':
+        for (const option of def.options as Schema[]) {
+          variantDescription ??= description(option);
+          walk(option, false);
+        }
+        return;
+      case 'enum': {
+        const values = Object.values(def.entries as Record<string, string | number>);
+        for (const v of values) info.types.add(typeof v);
+        info.choices.push(...values.map(String));
+        return;
+      }
+      case 'literal': {
+        const values = def.values as unknown[];
+        for (const v of values) info.types.add(v === null ? 'null' : typeof v);
+        if (values.length > 1) info.choices.push(...values.map(String));
+        return;
+      }
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'array':
+        info.types.add(def.type);
+        return;
+      default:
+        // Anything a command-line value cannot spell exactly (dates, bigints, objects, `z.any()`).
+        info.types.add('unknown');
+    }
+  };
+  walk(schema, true);
+  info.description ??= variantDescription;
+  return info;
+}
+
+/**
+ * A provider's flag values from its arguments, parsed as the commander program would parse them,
+ * for the calls where commander would have nothing to say: every flag one of the provider's own,
+ * given once, with a value that is not itself a flag; at most one bare argument, for a provider
+ * with a single-value positional option. Returns undefined for anything else (help, `--`, short
+ * flags, unknown or repeated flags, a missing value, a value outside the choices or not a number,
+ * an extra command), so that commander parses it and owns the message.
+ */
+export function plainFlagValues(
+  provider: { options: z.ZodType; positional?: string; commands?: Record<string, unknown> },
+  args: readonly string[],
+): Record<string, unknown> | undefined {
+  const fields = describeFields(provider.options);
+  const positionalField = fields.find((f) => f.key === provider.positional);
+  if (positionalField?.type === 'array') return undefined;
+  const opts: Record<string, unknown> = {};
+  let positionalValue: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) {
+      if (arg.startsWith('-') || !positionalField || positionalValue !== undefined) return undefined;
+      if (arg === 'help' || Object.hasOwn(provider.commands ?? {}, arg)) return undefined;
+      positionalValue = arg;
       continue;
     }
-    const description = f.required ? `${f.description} (required)` : f.description;
-    if (f.type === 'boolean') {
-      const on = new Option(f.flag, description);
-      const off = new Option(`--no-${kebab(f.key)}`, description);
-      cmd.addOption(f.defaultOn ? on.hideHelp() : on);
-      cmd.addOption(f.defaultOn ? off : off.hideHelp());
-    } else if (f.type === 'array') {
-      cmd.addOption(
-        new Option(`${f.flag} <value>`, `${description} (repeatable)`).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
-      );
-    } else {
-      const opt = new Option(`${f.flag} <${f.type === 'number' ? 'n' : 'value'}>`, description);
-      if (f.choices) opt.choices(f.choices);
-      if (f.type === 'number') opt.argParser(parseNumber);
-      cmd.addOption(opt);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const field = fields.find((f) => f.flag === name || (f.type === 'boolean' && `--no-${kebab(f.key)}` === name));
+    if (!field || (field.type !== 'array' && Object.hasOwn(opts, field.key))) return undefined;
+    if (field.type === 'boolean') {
+      if (eq !== -1) return undefined;
+      opts[field.key] = name === field.flag;
+      continue;
     }
+    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value.startsWith('-')) return undefined;
+    if (field.choices && !field.choices.includes(value)) return undefined;
+    if (field.type === 'array') opts[field.key] = [...((opts[field.key] as string[] | undefined) ?? []), value];
+    else if (field.type === 'number') {
+      if (value.trim() === '' || Number.isNaN(Number(value))) return undefined;
+      opts[field.key] = Number(value);
+    } else opts[field.key] = value;
   }
+  return collectFieldValues(fields, opts, positionalValue, provider.positional);
 }
 
 /** Options given on the command line, keyed by schema field (undefined ones left out). */

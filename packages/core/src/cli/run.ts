@@ -1,6 +1,8 @@
-// The full CLI (commander): runs when the warm path cannot answer. Owns argv, stdout, stderr and exit codes.
-import { Command, CommanderError } from 'commander';
-import { ClaudeKeyError, ExitCode, InternalError, UsageError, ConfigError, isClaudeKeyError } from '../errors.js';
+// The full CLI: runs when the warm path cannot answer. Owns argv, stdout, stderr and exit codes.
+// A plain token call (`claude-key vault --path x --field y`, `claude-key --profile work`) is parsed
+// here without commander; everything else (help, parse errors, the other commands) goes to the
+// commander program in program.ts, loaded only then.
+import { ClaudeKeyError, ConfigError, ExitCode, InternalError, UsageError, isClaudeKeyError } from '../errors.js';
 import { redact } from '../redact.js';
 import { cacheDir } from '../paths.js';
 import { FileStore } from '../cache/file-store.js';
@@ -9,8 +11,6 @@ import { Engine, type TokenResult } from '../engine.js';
 import { loadConfigFile, configBaseDir } from '../config.js';
 import {
   configPath,
-  engineFlagsHelp,
-  ENGINE_FLAGS,
   resolveEngineSettings,
   resolveTarget,
   splitArgs,
@@ -19,17 +19,13 @@ import {
   type SplitArgs,
 } from '../invocation.js';
 import { ProviderRegistry } from '../registry.js';
-import type { CommandIO, Provider, ProviderCommand, ProviderLogger, Purpose, TokenStore } from '../provider.js';
+import type { CommandIO, Provider, ProviderLogger, Purpose, TokenStore } from '../provider.js';
 import { endOfLife } from '../cache/entry.js';
 import { formatDuration } from '../duration.js';
 import type { SecretScheme } from '../secret-ref.js';
-import { addFieldOptions, collectFieldValues, describeFields, describeOptionsError } from './flags.js';
+import { describeOptionsError, plainFlagValues } from './flags.js';
 import { readSecret, type HelperIO } from './io.js';
 import type { HelperSpec } from '../helper.js';
-import { cacheClear, cacheStatus } from './cache-commands.js';
-import { runDoctor } from './doctor.js';
-import { runInit } from './init.js';
-import { runGatewayInit } from './init-gateway.js';
 
 /** Everything one CLI run shares: parsed args, config, registry and engine. */
 export interface RunContext {
@@ -47,8 +43,6 @@ export interface RunContext {
   tokenStore(name: string): Promise<TokenStore>;
 }
 
-const ENGINE_HELP = `\nEngine options (any command that prints a token):\n${engineFlagsHelp()}`;
-
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number> {
   let label = '';
@@ -56,6 +50,17 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     const split = splitArgs(argv);
     const ctx = await createRunContext(spec, split, io);
     const selected = await selectedProvider(ctx);
+    const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
+    if (plain) {
+      // The same steps as the commander actions for a provider and for `--profile NAME` alone.
+      const { provider } = selected;
+      if (!provider) label = `profile ${resolveTarget(split, ctx.config).profileName}`;
+      else label = split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name;
+      const result = await fetchToken(ctx, split, plain.flagValues, 0, provider);
+      io.stdout(`${result.token}\n`);
+      return 0;
+    }
+    const { buildProgram } = await import('./program.js');
     let exit = 0;
     const program = buildProgram(ctx, selected, {
       setLabel: (l) => {
@@ -74,9 +79,28 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
   }
 }
 
+/**
+ * A token call commander would parse without a word to say: a provider with flags it knows, or a
+ * profile alone. Anything else (help, an unknown or repeated flag, a missing or odd value, an
+ * extra command) returns undefined and goes to commander, which owns those messages.
+ */
+function plainCall(split: SplitArgs, provider: Provider | undefined): { flagValues: Record<string, unknown> } | undefined {
+  if (!split.command) return split.engine.profile !== undefined && split.rest.length === 0 ? { flagValues: {} } : undefined;
+  if (!provider) return undefined;
+  const flagValues = plainFlagValues(provider, split.rest);
+  return flagValues && { flagValues };
+}
+
+/** Commander's own errors (help shown, version, a parse error it already printed), told apart without loading it. */
+function commanderCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('commander.') ? code : undefined;
+}
+
 function report(err: unknown, helperName: string, label: string, io: HelperIO): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+  const commander = commanderCode(err);
+  if (commander) {
+    if (commander === 'commander.helpDisplayed' || commander === 'commander.version' || commander === 'commander.help') return 0;
     return ExitCode.usage; // commander already printed its one line
   }
   const e: ClaudeKeyError = isClaudeKeyError(err)
@@ -189,135 +213,6 @@ export function tokenForProfile(ctx: RunContext, name: string, depth = 0, purpos
   return fetchToken(ctx, split, {}, depth, undefined, purpose);
 }
 
-interface RunHooks {
-  setLabel(label: string): void;
-  setExit(code: number): void;
-}
-
-function buildProgram(ctx: RunContext, selected: { name: string; provider?: Provider }, hooks: RunHooks): Command {
-  const { setLabel } = hooks;
-  const { spec, io, split } = ctx;
-  const program = new Command(spec.name)
-    .description(spec.description ?? `Prints one credential for Claude Code's apiKeyHelper.`)
-    .version(spec.version ?? '0.0.0', '-V, --version')
-    .exitOverride()
-    .configureOutput(commanderOutput(spec.name, io, spec.name))
-    .enablePositionalOptions();
-  for (const f of ENGINE_FLAGS) program.option('value' in f ? `${f.flag} <${f.value}>` : f.flag, f.help);
-  program.addHelpText(
-    'after',
-    `
-Examples:
-  ${spec.name} exec --max-age 300 -- vault kv get -field=api_key secret/litellm/claude-code
-  ${spec.name} --profile work
-  ${spec.name} doctor --profile work
-Claude Code settings (~/.claude/settings.json):
-  { "apiKeyHelper": "${spec.name} --profile work", "env": { "CLAUDE_CODE_API_KEY_HELPER_TTL_MS": "900000" } }
-Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 deadline, 6 not found.`,
-  );
-
-  // Profile-only invocation: `claude-key --profile work`.
-  program.action(async () => {
-    if (split.engine.profile === undefined) {
-      // Never on stdout: run as apiKeyHelper by mistake, help text would become the "token".
-      program.outputHelp({ error: true });
-      hooks.setExit(ExitCode.usage);
-      return;
-    }
-    const target = resolveTarget(split, ctx.config);
-    setLabel(`profile ${target.profileName}`);
-    const result = await fetchToken(ctx, split, {});
-    io.stdout(`${result.token}\n`);
-  });
-
-  for (const entry of ctx.registry.list()) {
-    const cmd = program.command(entry.name).summary(entry.summary).description(entry.summary);
-    if (entry.name !== selected.name || !selected.provider) {
-      // Not the one we run: keep start-up cheap, accept anything (it is never executed).
-      cmd.allowUnknownOption().allowExcessArguments().helpOption(false);
-      continue;
-    }
-    configureProviderCommand(ctx, cmd, selected.provider, setLabel);
-  }
-  if (selected.provider && !ctx.registry.has(selected.name)) {
-    // A plugin package given on the command line.
-    configureProviderCommand(ctx, program.command(selected.name).description(selected.provider.summary), selected.provider, setLabel);
-  }
-
-  const cache = program.command('cache').description('inspect or clear cached tokens (never shows a token)');
-  cache
-    .command('status')
-    .description('list cached tokens: provider, profile, age, time left')
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} cache status --profile work`)
-    .action((opts: { json?: boolean }) => cacheStatus(ctx, opts));
-  cache
-    .command('clear')
-    .description('delete cached tokens (all, or those of --profile)')
-    .addHelpText('after', `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExample:\n  ${spec.name} cache clear --profile work`)
-    .action(() => cacheClear(ctx));
-
-  program
-    .command('doctor')
-    .description('check config, provider reachability and TTL alignment; print the settings to use')
-    .argument('[invocation...]', 'a provider invocation to check, e.g. vault --path secret/x --field key')
-    .allowUnknownOption()
-    .addHelpText('after', `${ENGINE_HELP}\n\nExamples:\n  ${spec.name} doctor --profile work\n  ${spec.name} doctor exec -- ./print-token.sh`)
-    .action(async (invocation: string[]) => {
-      hooks.setExit(await runDoctor(ctx, invocation));
-    });
-
-  program
-    .command('init')
-    .description("write apiKeyHelper (and env) into Claude Code's settings.json, keeping everything else, with a backup")
-    .option('--project [dir]', "write the project's .claude/settings.json instead of ~/.claude/settings.json")
-    .option('--helper <command>', 'the apiKeyHelper command (default: built from --profile)')
-    .option('--base-url <url>', 'also set ANTHROPIC_BASE_URL (your gateway)')
-    .option('--ttl-ms <ms>', 'also set CLAUDE_CODE_API_KEY_HELPER_TTL_MS (default 900000 when prompting)')
-    .option('--yes', 'do not prompt; use the flags as given')
-    .option('--gateway <url>', 'onboard to a claude-key-gateway: create a key, enroll it, write the settings, check a request')
-    .option('--team <team>', 'with --gateway: the team to ask for and use')
-    .option('--user <user>', 'with --gateway: your user id there (default: the OS user, or the login\'s user)')
-    .option('--login <ref>', 'with --gateway: a login token proving who you are, e.g. profile:sso (a claude-key oidc profile)')
-    .addHelpText(
-      'after',
-      `\nEngine options:\n${engineFlagsHelp(['--profile', '--config'])}\n\nExamples:\n  ${spec.name} init --profile work --base-url https://llm-gateway.example.com --ttl-ms 900000 --yes\n  ${spec.name} init --gateway https://llm-gateway.example.com --login profile:sso --team platform --yes`,
-    )
-    .action(async (opts) => {
-      if (opts.gateway) await runGatewayInit(ctx, opts);
-      else await runInit(ctx, opts);
-    });
-
-  program
-    .command('otel-headers')
-    .description("print {\"Authorization\":\"Bearer …\"} from a profile, for Claude Code's otelHeadersHelper")
-    .option('--header <name>', 'header name', 'Authorization')
-    .option('--scheme <scheme>', 'prefix before the token; "" for none', 'Bearer')
-    .addHelpText('after', `${ENGINE_HELP}\n\nExample (settings.json):\n  "otelHeadersHelper": "${spec.name} otel-headers --profile telemetry"`)
-    .action(async (opts: { header: string; scheme: string }) => {
-      if (split.engine.profile === undefined) throw new UsageError('otel-headers needs --profile NAME');
-      setLabel('otel-headers');
-      const result = await tokenForProfile(ctx, split.engine.profile, 0, 'otelHeadersHelper');
-      const value = opts.scheme ? `${opts.scheme} ${result.token}` : result.token;
-      io.stdout(`${JSON.stringify({ [opts.header]: value })}\n`);
-    });
-
-  return program;
-}
-
-/**
- * Commander's output: help to stdout, and each parse error (unknown flag, missing value, a
- * "Did you mean" suggestion) as one stderr line that names the help to read.
- */
-function commanderOutput(helperName: string, io: HelperIO, commandPath: string) {
-  return {
-    writeOut: (s: string) => io.stdout(s),
-    writeErr: (s: string) => io.stderr(s.trimEnd()),
-    outputError: (s: string, write: (s: string) => void) =>
-      write(`${helperName}: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim().replace(/\.$/, '')}; see ${commandPath} --help`),
-  };
-}
-
 /** The provider this run targets (from argv or the profile), loaded; other providers stay unloaded. */
 async function selectedProvider(ctx: RunContext): Promise<{ name: string; provider?: Provider }> {
   const name = ctx.split.command;
@@ -326,59 +221,6 @@ async function selectedProvider(ctx: RunContext): Promise<{ name: string; provid
 }
 
 const BUILTIN_COMMANDS = ['cache', 'doctor', 'init', 'otel-headers', 'help'];
-
-function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provider, setLabel: (l: string) => void): void {
-  const { spec, io, split } = ctx;
-  const fields = describeFields(provider.options);
-  cmd.description(provider.summary).enablePositionalOptions().configureOutput(commanderOutput(spec.name, io, `${spec.name} ${cmd.name()}`));
-  addFieldOptions(cmd, fields, provider.positional);
-  const examples = provider.examples ?? [];
-  cmd.addHelpText(
-    'after',
-    [
-      examples.length ? `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}` : '',
-      examples[0] ? `\nClaude Code settings:\n  { "apiKeyHelper": "${examples[0]}" }` : '',
-      provider.env?.length ? `\nEnvironment: ${provider.env.join(', ')}` : '',
-      ENGINE_HELP,
-    ].join('\n'),
-  );
-  for (const [name, command] of Object.entries(provider.commands ?? {})) {
-    configureExtraCommand(ctx, cmd.command(name), provider, name, command, setLabel);
-  }
-  cmd.action(async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const positionalValue = provider.positional ? args[0] : undefined;
-    const flagValues = collectFieldValues(fields, command.opts(), positionalValue, provider.positional);
-    setLabel(split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name);
-    const result = await fetchToken(ctx, split, flagValues, 0, provider);
-    io.stdout(`${result.token}\n`);
-  });
-}
-
-function configureExtraCommand(
-  ctx: RunContext,
-  cmd: Command,
-  provider: Provider,
-  name: string,
-  command: ProviderCommand,
-  setLabel: (l: string) => void,
-): void {
-  const { spec, io } = ctx;
-  const fields = describeFields(command.options);
-  cmd.description(command.summary).configureOutput(commanderOutput(spec.name, io, `${spec.name} ${provider.name} ${name}`));
-  addFieldOptions(cmd, fields, command.positional);
-  if (command.examples?.length) cmd.addHelpText('after', `\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}`);
-  cmd.action(async (...args: unknown[]) => {
-    const self = args[args.length - 1] as Command;
-    setLabel(`${provider.name} ${name}`);
-    const values = collectFieldValues(fields, self.opts(), command.positional ? args[0] : undefined, command.positional);
-    const parsed = command.options.safeParse(values);
-    if (!parsed.success) {
-      throw new ConfigError(`${provider.name} ${name}: ${describeOptionsError(parsed.error, command.positional)}`, { hint: `see ${spec.name} ${provider.name} ${name} --help` });
-    }
-    await command.run(parsed.data, commandIO(ctx, provider));
-  });
-}
 
 /** What a provider's extra command runs with: this run's output, environment and a provider context. */
 export function commandIO(ctx: RunContext, provider: Provider, stdout: (text: string) => void = ctx.io.stdout): CommandIO {

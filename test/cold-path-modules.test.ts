@@ -1,0 +1,129 @@
+// What the built binary loads on a cold call (empty cache): a plain provider call loads that
+// provider and its SDK, not commander (the full program, for help and the other commands), not YAML
+// (only for a YAML config), not another provider's SDK, and not the addon resolver of the lock's
+// native addon. Checked structurally, not by timing: a
+// loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and each
+// library is recognised by a string its code carries however the bundle is split or minified.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI_BIN, runClaudeKey } from '../packages/cli/src/testing.js';
+import { VaultTestServer } from '../packages/vault-test-server/src/index.js';
+import { startAwsTestServer, type AwsTestServer } from '../packages/provider-aws/src/test-support/aws-test-server.js';
+import { REPO } from './support/claude-code.js';
+
+const MARKERS = {
+  commander: 'commander.unknownOption',
+  yaml: 'YAMLParseError',
+  vault: 'X-Vault-Token',
+  awsSdk: 'x-amz-user-agent',
+  awsSecretsManager: 'GetSecretValue',
+  awsSts: 'GetCallerIdentity',
+  google: 'metadata.google.internal',
+} as const;
+type Library = keyof typeof MARKERS;
+
+const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('the cold path of the built binary loads only what the call needs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ck-cold-modules-'));
+  let vault: VaultTestServer;
+  let aws: AwsTestServer;
+  let runs = 0;
+
+  before(async () => {
+    vault = await VaultTestServer.start();
+    vault.root.enableKv('secret', 2).putSecret('secret/litellm/claude-code', { api_key: 'sk-vault-cold' });
+    aws = await startAwsTestServer({
+      accessKeys: { [KEY_ID]: SECRET_KEY },
+      secrets: [{ name: 'team/anthropic', versions: [{ versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111', stages: ['AWSCURRENT'], string: 'sk-aws-cold' }] }],
+    });
+  });
+  after(async () => {
+    await Promise.all([vault?.close(), aws?.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the binary with an empty cache; returns its output and the libraries its loaded modules carry. */
+  async function coldRun(args: string[], env: Record<string, string> = {}) {
+    const run = ++runs;
+    const log = join(dir, `modules-${run}.log`);
+    writeFileSync(log, '');
+    const result = await runClaudeKey(args, {
+      env: {
+        HOME: dir,
+        CLAUDE_KEY_CACHE_DIR: join(dir, `cache-${run}`),
+        CLAUDE_KEY_CONFIG_DIR: join(dir, `config-${run}`),
+        NODE_OPTIONS: `--import=${join(REPO, 'test/support/module-log.mjs')}`,
+        CLAUDE_KEY_TEST_MODULE_LOG: log,
+        ...env,
+      },
+    });
+    const files = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+    const loaded = new Set<Library>();
+    for (const file of files.filter((f) => /\.[cm]?js$/.test(f))) {
+      const code = readFileSync(file, 'utf8');
+      for (const [library, marker] of Object.entries(MARKERS) as [Library, string][]) if (code.includes(marker)) loaded.add(library);
+    }
+    return { ...result, files, loaded };
+  }
+
+  const vaultEnv = () => ({ VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken });
+  const awsEnv = () => ({
+    AWS_ACCESS_KEY_ID: KEY_ID,
+    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: join(dir, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+
+  it('a plain vault call: the vault provider, without commander, YAML or any other SDK', async () => {
+    const run = await coldRun(['vault', '--path', 'secret/litellm/claude-code', '--field', 'api_key'], vaultEnv());
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'sk-vault-cold\n');
+    assert.ok(run.files.some((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), `the full CLI was loaded: ${run.files.join(', ')}`);
+    assert.deepEqual([...run.loaded].sort(), ['vault']);
+    // The cache lock's addon, loaded without require-addon's general resolver (see cache/lock.ts).
+    assert.ok(run.files.some((f) => f.endsWith('fs-native-extensions.node')), 'the lock addon was loaded');
+    assert.deepEqual(run.files.filter((f) => f.includes('/require-addon/') || f.includes('/bare-')), []);
+  });
+
+  it('a plain aws call with credentials in the environment: Secrets Manager, without commander, YAML or STS', async () => {
+    const run = await coldRun(['aws', '--secret-id', 'team/anthropic', '--endpoint-url', aws.url], awsEnv());
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'sk-aws-cold\n');
+    assert.deepEqual([...run.loaded].sort(), ['awsSdk', 'awsSecretsManager']);
+  });
+
+  it('a profile from a JSON config: no commander, no YAML', async () => {
+    const config = join(dir, 'work.json');
+    writeFileSync(config, JSON.stringify({ profiles: { work: { provider: 'vault', path: 'secret/litellm/claude-code', field: 'api_key' } } }));
+    const run = await coldRun(['--config', config, '--profile', 'work'], vaultEnv());
+    assert.equal(run.stdout, 'sk-vault-cold\n', run.stderr);
+    assert.deepEqual([...run.loaded].sort(), ['vault']);
+  });
+
+  it('a profile from a YAML config loads YAML (and still not commander)', async () => {
+    const config = join(dir, 'work.yaml');
+    writeFileSync(config, 'profiles:\n  work:\n    provider: vault\n    path: secret/litellm/claude-code\n    field: api_key\n');
+    const run = await coldRun(['--config', config, '--profile', 'work'], vaultEnv());
+    assert.equal(run.stdout, 'sk-vault-cold\n', run.stderr);
+    assert.deepEqual([...run.loaded].sort(), ['vault', 'yaml']);
+  });
+
+  it('help and parse errors still go through commander', async () => {
+    const help = await coldRun(['vault', '--help'], vaultEnv());
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: claude-key vault \[options\]/);
+    assert.ok(help.loaded.has('commander'));
+    const unknown = await coldRun(['vault', '--path', 'secret/litellm/claude-code', '--feild', 'api_key'], vaultEnv());
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
+    assert.match(unknown.stderr, /unknown option '--feild'.*see claude-key vault --help/);
+    assert.ok(unknown.loaded.has('commander'));
+  });
+});
