@@ -104,13 +104,13 @@ describe('record journal', () => {
   });
   it('lets concurrent appends share fsyncs (group commit) and acknowledges no record before its fsync is done', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ckg-group-'));
-    // Every fsync the journal asks for waits here until the test lets it run.
+    // Every durable write (a write and its fsync) the journal asks for waits here until the test lets it run.
     const held: (() => void)[] = [];
     let syncs = 0;
     const journal = FileJournal.open(dir, 'fsync', {
-      fsync: (fh) => {
+      durableWrite: (fh, data) => {
         syncs++;
-        return new Promise((resolve, reject) => held.push(() => void fh.datasync().then(resolve, reject)));
+        return new Promise((resolve, reject) => held.push(() => void fh.write(data).then(resolve, reject)));
       },
     });
     const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -3,11 +3,11 @@
 // Processes sharing a journal directory (replicas on one host with one config) each lock a slot
 // of their own (`<dir>/<n>`, proper-lockfile); a slot whose owner died is taken over, and its
 // records replayed, by the next process to start. Records are appended as JSON lines to
-// numbered segment files in the slot. Appends that
-// arrive while a write and its fsync are running wait for the next group, so many records share
-// one fsync (group commit); both run on libuv's thread pool, never on the event loop. A segment is deleted once every record in it is in the store; whatever is
-// left at start-up (a crash, a SIGKILL, a shutdown with the store down) is replayed, and the
-// store skips records it already has.
+// numbered segment files in the slot. Appends that arrive while a group's durable write is
+// running wait for the next group, so many records share one fsync (group commit); it runs on
+// libuv's thread pool, never on the event loop. A segment is deleted once every record in it is
+// in the store; whatever is left at start-up (a crash, a SIGKILL, a shutdown with the store
+// down) is replayed, and the store skips records it already has.
 import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,10 +33,12 @@ export type JournalSync = 'fsync' | 'write';
 
 export interface JournalOptions {
   /**
-   * Makes what was written to the segment durable; resolves once it is. Default: fdatasync on the
-   * thread pool. Tests pass one that counts calls, or holds them, to see groups share it.
+   * With `fsync`: writes one group's lines to the segment and resolves once they are on disk.
+   * Default: one write to the segment, opened O_DSYNC, so the write and its fdatasync are one
+   * trip to the thread pool (a separate fdatasync would be a second trip, and on a busy machine
+   * a second wait to be scheduled). Tests pass one that counts calls, or holds them.
    */
-  fsync?: (fh: FileHandle) => Promise<void>;
+  durableWrite?: (fh: FileHandle, data: Buffer) => Promise<unknown>;
 }
 
 /** A record and the segment that holds it (none when the journal is off or could not write it). */
@@ -95,7 +97,7 @@ export class FileJournal implements RecordJournal {
     old: Segment[],
     private readonly unlock: () => void,
     private readonly sync: JournalSync,
-    private readonly fsync: (fh: FileHandle) => Promise<void>,
+    private readonly durableWrite: (fh: FileHandle, data: Buffer) => Promise<unknown>,
   ) {
     this.nextNumber = nextNumber;
     this.segments.push(...old);
@@ -151,7 +153,7 @@ export class FileJournal implements RecordJournal {
       }
       old.push(segment);
     }
-    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.fsync ?? ((fh) => fh.datasync()));
+    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.durableWrite ?? ((fh, data) => fh.write(data)));
     for (const s of old) if (s.remaining === 0) void journal.drop(s);
     return journal;
   }
@@ -171,17 +173,15 @@ export class FileJournal implements RecordJournal {
       try {
         const { segment, fh } = await this.segmentForWrite();
         const data = Buffer.from(group.map((q) => q.line).join(''));
-        // fsync: written, then one fdatasync for the whole group, both on the thread pool; the
-        // group's answers end only after it. (An explicit fdatasync rather than an O_DSYNC fd
-        // costs one more thread-pool trip, tens of microseconds, and makes the syncs countable.)
+        // fsync: one durable write (O_DSYNC) for the whole group, on the thread pool; the group's
+        // answers end only after it.
         // write: in the kernel's page cache, written synchronously (microseconds, cheaper than a
         // thread-pool trip; survives the process, not the machine), fdatasync'd in the background.
         if (this.sync === 'write') {
           writeSync(fh.fd, data);
           this.scheduleSync(fh);
         } else {
-          await fh.write(data);
-          await this.fsync(fh);
+          await this.durableWrite(fh, data);
         }
         segment.bytes += data.length;
         segment.remaining += group.length;
@@ -204,7 +204,7 @@ export class FileJournal implements RecordJournal {
     if (!this.active) {
       const number = this.nextNumber++;
       const segment = new Segment(join(this.dir, `${String(number).padStart(12, '0')}.jsonl`), number);
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (this.sync === 'fsync' ? constants.O_DSYNC : 0);
       const fh = await open(segment.file, flags, 0o600);
       this.segments.push(segment);
       this.active = { segment, fh };
@@ -216,7 +216,8 @@ export class FileJournal implements RecordJournal {
 
   /** One background fdatasync at a time, covering every write before it. */
   private scheduleSync(fh: FileHandle): void {
-    this.syncing ??= this.fsync(fh)
+    this.syncing ??= fh
+      .datasync()
       .catch(() => undefined)
       .finally(() => (this.syncing = undefined));
   }
