@@ -74,7 +74,8 @@ const bigBody = JSON.stringify({
   messages: [{ role: 'user', content: 'Say hello' }],
 });
 const withStream = (body) => JSON.stringify({ ...JSON.parse(body), stream: true });
-// `--modes json,big` picks modes by key (a mode's name has a comma in it).
+// `--modes json,big` picks modes by key (a mode's name has a comma in it); `--modes JSON,SSE` still works.
+const pickedModes = (picked) => MODES.filter((m) => !picked || picked.includes(m.key) || picked.includes(m.name));
 const MODES = [
   { key: 'json', name: 'JSON', body: smallBody },
   { key: 'sse', name: 'SSE', body: withStream(smallBody) },
@@ -207,12 +208,11 @@ async function main() {
       headers: { ...base, 'x-api-key': 'bench', 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${mockUrl}/v1` },
     },
   ];
-  const modes = MODES;
 
   const rows = [];
   const onlyModes = listArg('modes');
   const onlyTargets = listArg('targets');
-  for (const mode of modes.filter((m) => !onlyModes || onlyModes.includes(m.key))) {
+  for (const mode of pickedModes(onlyModes)) {
     for (const t of targets.filter((x, i) => i === 0 || !onlyTargets || onlyTargets.includes(x.name))) {
       await throughput(t.url, t.headers, mode.body, 2); // warm-up: JIT, keep-alive pools
       const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
@@ -271,7 +271,7 @@ async function mainJournal() {
   await Promise.all([waitUp(mockUrl), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
   const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
   const rows = [];
-  for (const mode of MODES.filter((m) => !onlyModes || onlyModes.includes(m.key))) {
+  for (const mode of pickedModes(onlyModes)) {
     const targets = [{ name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } }, ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } }))];
     for (const t of targets) {
       await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
