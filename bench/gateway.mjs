@@ -4,6 +4,7 @@
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
 //   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
 //   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency)
+//   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, built dist/)
 //
@@ -73,6 +74,13 @@ const bigBody = JSON.stringify({
   messages: [{ role: 'user', content: 'Say hello' }],
 });
 const withStream = (body) => JSON.stringify({ ...JSON.parse(body), stream: true });
+// `--modes json,big` picks modes by key (a mode's name has a comma in it); `--modes JSON,SSE` still works.
+const pickedModes = (picked) => MODES.filter((m) => !picked || picked.includes(m.key) || picked.includes(m.name));
+const MODES = [
+  { key: 'json', name: 'JSON', body: smallBody },
+  { key: 'sse', name: 'SSE', body: withStream(smallBody) },
+  { key: 'big', name: 'JSON, 85 KB body', body: bigBody },
+];
 
 /** Open-loop: one request every 1000/rate ms regardless of answers; latency = send to last byte. */
 async function latencyAtRate(url, headers, body, rate, seconds) {
@@ -200,16 +208,11 @@ async function main() {
       headers: { ...base, 'x-api-key': 'bench', 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${mockUrl}/v1` },
     },
   ];
-  const modes = [
-    { name: 'JSON', body: smallBody },
-    { name: 'SSE', body: withStream(smallBody) },
-    { name: 'JSON, 85 KB body', body: bigBody },
-  ];
 
   const rows = [];
   const onlyModes = listArg('modes');
   const onlyTargets = listArg('targets');
-  for (const mode of modes.filter((m) => !onlyModes || onlyModes.includes(m.name))) {
+  for (const mode of pickedModes(onlyModes)) {
     for (const t of targets.filter((x, i) => i === 0 || !onlyTargets || onlyTargets.includes(x.name))) {
       await throughput(t.url, t.headers, mode.body, 2); // warm-up: JIT, keep-alive pools
       const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
@@ -253,7 +256,9 @@ async function mainJournal() {
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-journal-'));
   const { mockUrl, token } = await mockAndGatewayConfig(dir);
   const gateways = [];
-  for (const mode of ['off', 'write', 'fsync']) {
+  const onlyModes = listArg('modes');
+  const onlyJournals = listArg('journals');
+  for (const mode of ['off', 'write', 'fsync'].filter((m) => !onlyJournals || onlyJournals.includes(m))) {
     const sub = join(dir, mode);
     const port = await freePort();
     const config = join(dir, `gateway-${mode}.yaml`);
@@ -266,7 +271,7 @@ async function mainJournal() {
   await Promise.all([waitUp(mockUrl), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
   const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
   const rows = [];
-  for (const mode of [{ name: 'JSON', body: smallBody }, { name: 'SSE', body: withStream(smallBody) }]) {
+  for (const mode of pickedModes(onlyModes)) {
     const targets = [{ name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } }, ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } }))];
     for (const t of targets) {
       await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up

@@ -7,7 +7,8 @@
 // upstream failure becomes an error event (SSE) or exception message (event stream) instead.
 // A client that goes away aborts the upstream request, so an abandoned stream stops costing tokens.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiError,
@@ -205,9 +206,9 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
   let tapOutput = canonical.format !== 'bedrock'; // the client's side is SSE
   let sideTap: ReturnType<typeof createEventStreamToSse> | undefined;
   if (translator) {
-    source.once('error', (err) => translator.destroy(err));
     if (canonical.format === 'bedrock') source.on('data', (chunk: Buffer) => tap.feed(chunk)); // SSE in, events out
-    output = source.pipe(translator);
+    // A failure on either side destroys the other: the upstream body is released if the translator fails.
+    output = pipeline(source, translator, () => undefined);
   } else if (kind === 'bedrock') {
     // Event stream in and out: usage is read from a side copy decoded to SSE.
     sideTap = createEventStreamToSse();
@@ -216,40 +217,45 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
     tapOutput = false;
   }
   ctx.res.writeHead(answer.statusCode, headers);
-  await new Promise<void>((resolve) => {
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      ctx.res.uncork();
-    };
-    output.on('data', (chunk: Buffer) => {
-      if (tapOutput) tap.feed(chunk);
-      sideTap?.write(chunk);
-      // Held until the end of this tick, so a chunk and the end that follows it leave in one write.
-      if (!corked) {
-        corked = true;
-        ctx.res.cork();
-        process.nextTick(uncork);
+  const res = ctx.res;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  /**
+   * The answer as the client gets it. Chunks are usage-counted as they pass (so a client that
+   * leaves mid-answer is charged for what it was sent), and an upstream failure once bytes are out
+   * becomes an error in the client's framing, ending the answer normally.
+   */
+  async function* passOn(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of output as AsyncIterable<Buffer>) {
+        if (tapOutput) tap.feed(chunk);
+        sideTap?.write(chunk);
+        // Writes are held until the loop has handled every event of this turn (setImmediate runs
+        // after them), so chunks that arrived together, and the end that follows the last of them,
+        // leave in one write: one packet and one wake-up for the client instead of several.
+        if (!corked) {
+          corked = true;
+          res.cork();
+          setImmediate(uncork);
+        }
+        yield chunk;
       }
-      if (!ctx.res.write(chunk)) {
-        output.pause();
-        ctx.res.once('drain', () => output.resume());
-      }
-    });
-    output.once('end', () => {
       sideTap?.end();
-      ctx.res.end();
-      resolve();
-    });
-    output.once('error', (err) => {
-      if (signal.aborted || ctx.res.destroyed) ctx.status = 499;
-      else {
-        // Bytes are out: the failure travels in the stream, in the client's framing.
-        const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
-        ctx.errorType = error.type;
-        ctx.res.end(Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error)));
-      }
-      resolve();
-    });
-  });
+    } catch (err) {
+      if (signal.aborted || res.destroyed) throw err;
+      const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
+      ctx.errorType = error.type;
+      yield Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error));
+    }
+  }
+  // stream/promises pipeline: a client that goes away destroys the upstream body (releasing its
+  // connection), an upstream that fails ends the answer; either way nothing is left half open.
+  try {
+    await pipelineAsync(passOn, res);
+  } catch {
+    ctx.status = 499; // the client went away before the answer ended
+  }
 }

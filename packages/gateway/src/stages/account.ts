@@ -50,6 +50,9 @@ export const accountStage = (deps: AccountDeps): Stage => {
       res.end = ((...args: Parameters<typeof end>) => {
         if (accounted) return end.apply(res, args);
         accounted = true;
+        // Anything written since the last flush (a stream's last events) is held with the end,
+        // so it too goes out only once the record is on disk, and in the same write; end() uncorks.
+        res.cork();
         void record(ctx, true).then(() => end.apply(res, args));
         return res;
       }) as typeof end;

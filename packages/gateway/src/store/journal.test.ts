@@ -102,4 +102,37 @@ describe('record journal', () => {
     assert.deepEqual(segments(dir), [], 'every segment given back once its records are stored');
     rmSync(dir, { recursive: true, force: true });
   });
+  it('lets concurrent appends share fsyncs (group commit) and acknowledges no record before its fsync is done', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-group-'));
+    // Every durable write (a write and its fsync) the journal asks for waits here until the test lets it run.
+    const held: (() => void)[] = [];
+    let syncs = 0;
+    const journal = FileJournal.open(dir, 'fsync', {
+      durableWrite: (fh, data) => {
+        syncs++;
+        return new Promise((resolve, reject) => held.push(() => void fh.write(data).then(resolve, reject)));
+      },
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const untilHeld = async () => {
+      while (!held.length) await turn();
+    };
+    const N = 50;
+    const acked = new Set<number>();
+    const appended = Array.from({ length: N }, (_, i) => journal.append(testRecord(i)).then(() => acked.add(i)));
+
+    await untilHeld();
+    for (let i = 0; i < 5; i++) await turn();
+    assert.equal(acked.size, 0, 'nothing is acknowledged while the first fsync is outstanding');
+    held.shift()!();
+    await untilHeld(); // the records queued meanwhile form the next group, with its own fsync
+    for (let i = 0; i < 5; i++) await turn();
+    assert.deepEqual([...acked], [0], 'only the first group is acknowledged; the rest wait for their fsync');
+    held.shift()!();
+    await Promise.all(appended);
+    assert.equal(acked.size, N);
+    assert.equal(syncs, 2, `${N} concurrent appends share fsyncs: one for the first record, one for the ${N - 1} queued behind it`);
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
