@@ -220,7 +220,11 @@ export function createConsole(deps: ConsoleDeps) {
     const dayStart = t.toISOString().slice(0, 10);
     const monthStart = `${t.toISOString().slice(0, 7)}-01`;
     const [today, month] = await Promise.all([spendByScope(rows, dayStart), spendByScope(rows, monthStart)]);
-    const spent = (list: typeof today, kind: string, id: string) => list.find((r) => r.kind === kind && r.id === id)?.usd ?? 0;
+    // Looked up by key: a company's 2,000 users against 2,000 rows each was 8 million comparisons.
+    const byScope = (list: typeof today) => new Map(list.map((r) => [`${r.kind}:${r.id}`, r.usd]));
+    const todayByScope = byScope(today);
+    const monthByScope = byScope(month);
+    const spent = (list: Map<string, number>, kind: string, id: string) => list.get(`${kind}:${id}`) ?? 0;
     const dayFraction = (now() - Date.parse(`${dayStart}T00:00:00Z`)) / 86_400_000;
     const monthEnd = Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 1);
     const monthFraction = (now() - Date.parse(`${monthStart}T00:00:00Z`)) / (monthEnd - Date.parse(`${monthStart}T00:00:00Z`));
@@ -238,8 +242,8 @@ export function createConsole(deps: ConsoleDeps) {
     const teamIds = month.filter((r) => r.kind === 'team' && r.id !== '-' && !teams[r.id]).map((r) => r.id);
     for (const id of teamIds) scopes.push({ kind: 'team', id });
     return scopes.map((s) => {
-      const d = spent(today, s.kind, s.id);
-      const m = spent(month, s.kind, s.id);
+      const d = spent(todayByScope, s.kind, s.id);
+      const m = spent(monthByScope, s.kind, s.id);
       return {
         ...s,
         daySpentUsd: d,

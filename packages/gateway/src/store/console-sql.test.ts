@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { chainBodies, GENESIS_HASH } from '../audit/chain.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../test-support/postgres.js';
 import { testRecord } from '../test-support/records.js';
-import { searchAudit, spendByScope, usageSeries, type Rows } from './console-sql.js';
+import { recentRefusals, searchAudit, spendByScope, usageSeries, type Rows } from './console-sql.js';
 import { Store } from './store.js';
 
 const NOW = Date.UTC(2026, 10, 23, 14, 30);
@@ -55,6 +55,14 @@ for (const backend of ['sqlite', 'pglite', 'postgres'] as const) {
       assert.ok(Math.abs(spend.find((s) => s.kind === 'user' && s.id === 'erin')!.usd - 0.001) < 1e-12);
       assert.ok(Math.abs(spend.find((s) => s.kind === 'team' && s.id === 'eng')!.usd - 0.0009) < 1e-12);
       assert.equal((await spendByScope(rows, '2026-11-24')).length, 0);
+    });
+
+    it('lists the newest refusals (429 and 403) across both statuses, newest first, up to the limit', async () => {
+      // Record 5 (403, 13:05) is newer than record 3 (429, 12:00:03); 200s are never refusals.
+      const all = await recentRefusals(rows, '2026-11-23T00:00:00.000Z');
+      assert.deepEqual(all.map((r) => r.status), [403, 429]);
+      assert.deepEqual((await recentRefusals(rows, '2026-11-23T00:00:00.000Z', 1)).map((r) => r.status), [403]);
+      assert.deepEqual((await recentRefusals(rows, '2026-11-23T13:00:00.000Z')).map((r) => r.status), [403], 'the 429 is before `since`');
     });
 
     it('finds request entries by status and user, and events by the user they concern, as chain entries', async () => {

@@ -189,14 +189,17 @@ const usageRow = (r: Record<string, unknown>): UsageRow => ({
 
 const USAGE_COLUMNS = 'request_id, ts, user_id, team_id, credential_id, model, format, upstream, deployment, status, cost_usd, latency_ms';
 
-/** The newest refusals: rate limits (429) and budget or policy refusals (403), each found through (status, ts). */
+/**
+ * The newest refusals: rate limits (429) and budget or policy refusals (403). Each status is read
+ * newest first through (status, ts) and stops at `limit`, and only those rows are merged: with a
+ * single ORDER BY over the union, PostgreSQL fetched every refusal of the week (17,000 rows at
+ * 5M usage rows, 560 ms) to sort them.
+ */
 export async function recentRefusals(rows: Rows, since: string, limit = 50): Promise<UsageRow[]> {
+  const n = Number(limit);
+  const newest = (status: number) => `SELECT * FROM (SELECT ${USAGE_COLUMNS} FROM usage_records WHERE status = ${status} AND ts >= $1 ORDER BY ts DESC LIMIT ${n}) s${status}`;
   const result = await rows(
-    `SELECT * FROM (
-       SELECT ${USAGE_COLUMNS} FROM usage_records WHERE status = 429 AND ts >= $1
-       UNION ALL
-       SELECT ${USAGE_COLUMNS} FROM usage_records WHERE status = 403 AND ts >= $1
-     ) refusals ORDER BY ts DESC LIMIT ${Number(limit)}`,
+    `SELECT * FROM (${newest(429)} UNION ALL ${newest(403)}) refusals ORDER BY ts DESC LIMIT ${n}`,
     [since],
   );
   return result.map(usageRow);
