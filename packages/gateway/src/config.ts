@@ -273,8 +273,10 @@ export const configSchema = z
           .describe('Directory of the local record journal; default <path>-journal (none for memory://); "off" disables it.'),
         journalSync: z
           .enum(['fsync', 'write'])
-          .default('fsync')
-          .describe('fsync: an answer ends once its record is on disk; write: once it is in the kernel (survives a killed process, not a power cut).'),
+          .default('write')
+          .describe(
+            'write (default): an answer ends once its record is in the kernel, fdatasync\'d in the background (survives a killed process or a store outage; a power cut can lose the last few milliseconds); fsync: once it is on disk (survives a power cut; costs the disk\'s fsync on every answer).',
+          ),
         maxQueuedRecords: z
           .number()
           .int()
@@ -284,7 +286,7 @@ export const configSchema = z
         closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'fsync', maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'write', maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
     redis: z
       .object({
         url: z.string().optional(),

@@ -1,4 +1,4 @@
-// A local append-only journal of request records: each is fsync'd before its answer ends and kept until the store has it.
+// A local append-only journal of request records: each is written before its answer ends and kept until the store has it.
 //
 // Processes sharing a journal directory (replicas on one host with one config) each lock a slot
 // of their own (`<dir>/<n>`, proper-lockfile); a slot whose owner died is taken over, and its
@@ -25,9 +25,13 @@ class Segment {
 }
 
 /**
- * `fsync` (default): an answer ends only once its record is on disk: survives a crash of the
- * machine. `write`: once the record is in the kernel (fdatasync follows in the background):
- * survives the process being killed, not a power cut; for disks whose fsync is slow.
+ * `write` (default): an answer ends once its record is in the kernel's page cache; an fdatasync
+ * follows in the background, one at a time, so a record is on disk within about one fsync of its
+ * answer. Survives the process being killed and any store outage (what the journal is for); a
+ * power cut can lose the records of the last fsync's window. `fsync`: an answer ends only once its
+ * record is on disk (survives a power cut), at the cost of the disk's fsync time on every answer:
+ * 0.8 ms p50 and 4-50 ms p99 on the disk of docs/benchmarks.md, over the 1 ms budget for the
+ * gateway's added latency.
  */
 export type JournalSync = 'fsync' | 'write';
 
@@ -108,7 +112,7 @@ export class FileJournal implements RecordJournal {
    * Locks a slot under `root` (creating it) and reads every record an earlier run left there, and
    * in any other slot whose owner is gone.
    */
-  static open(root: string, sync: JournalSync = 'fsync', opts: JournalOptions = {}): FileJournal {
+  static open(root: string, sync: JournalSync = 'write', opts: JournalOptions = {}): FileJournal {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     const slots = readdirSync(root).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
     const held: { dir: string; unlock: () => void }[] = [];
