@@ -35,6 +35,42 @@ const commonJsNamedExports = {
   },
 };
 
+// Tree-shaking needs ES modules. Under platform node, @smithy/* and @aws-crypto/* resolve to their
+// CommonJS builds (their exports list "node" before "import"), which esbuild keeps whole: signing
+// with @smithy/signature-v4 on the `aws` cold path pulled in all of @smithy/core's serde, protocols
+// and client code (166 KB). An import from an ES module (our sources, or these packages' own ES
+// builds) takes the package's ES build instead, so only the functions used are bundled. The SDK
+// clients are CommonJS and require() them: they keep the CommonJS builds, in their own chunks.
+const smithyEsBuilds = {
+  name: 'smithy-es-builds',
+  setup(b) {
+    b.onResolve({ filter: /^@(smithy|aws-crypto)\// }, async (args) => {
+      if (args.pluginData?.inner || (args.kind !== 'import-statement' && args.kind !== 'dynamic-import')) return undefined;
+      if (!/\.[cm]?ts$|\/dist-es\/|\/build\/module\//.test(args.importer)) return undefined;
+      const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
+      if (found.errors.length || found.external) return undefined;
+      const es = esBuildOf(args.path, found.path);
+      return es ? { path: es } : undefined;
+    });
+  },
+};
+
+/** The ES build a package declares for `spec` (exports' module/import, else its module field), found from the resolved CommonJS file. */
+function esBuildOf(spec, file) {
+  const [scope, name, ...rest] = spec.split('/');
+  const subpath = rest.length ? `./${rest.join('/')}` : '.';
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkgFile = join(dir, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    if (pkg.name !== `${scope}/${name}`) continue;
+    const entry = typeof pkg.exports === 'object' ? pkg.exports[subpath] : undefined;
+    const target = entry && typeof entry === 'object' ? (typeof entry.module === 'string' ? entry.module : entry.import) : subpath === '.' ? pkg.module : undefined;
+    return typeof target === 'string' ? join(dir, target) : undefined;
+  }
+  return undefined;
+}
+
 /** A .cjs file, or a .js file whose nearest package.json does not say "type": "module". */
 function isCommonJs(file) {
   if (file.endsWith('.cjs')) return true;
@@ -81,7 +117,7 @@ await build({
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [commonJsNamedExports],
+  plugins: [smithyEsBuilds, commonJsNamedExports],
   // CommonJS dependencies bundled into ESM still expect require, __filename and __dirname.
   banner: {
     js: [
