@@ -6,12 +6,11 @@
 // that. leanPlan() says whether a call is that case; anything it cannot reproduce exactly as the
 // SDK would (profiles, SSO, web identity, IMDS, FIPS/dual-stack, other partitions, endpoints or
 // retry settings from the shared config file) gets undefined and goes through the SDK client.
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ConnectionOptions } from './client-config.js';
 import type { SecretPayload } from './secret-value.js';
@@ -97,6 +96,27 @@ export function leanPlan(options: ConnectionOptions, env: Env): LeanPlan | undef
   return { region, endpoint, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
 }
 
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: SourceData) =>
+  typeof data === 'string' ? Buffer.from(data, 'utf8') : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+
+/**
+ * SHA-256 and HMAC-SHA256 for the signer, from node:crypto (already loaded: the cache keys are
+ * SHA-256), in the shape @smithy/signature-v4 takes (what @smithy/hash-node does for the SDK).
+ */
+class NodeSha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
 /** An error shaped like the SDK's service exceptions, so toClaudeKeyError maps both paths alike. */
 class ServiceError extends Error {
   readonly $fault: 'client' | 'server';
@@ -157,8 +177,9 @@ interface Reply {
 }
 
 /** One POST; rejects with the socket error (ECONNREFUSED …) or the signal's abort. */
-function post(url: URL, path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Reply> {
-  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+async function post(url: URL, path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Reply> {
+  // node:https brings TLS with it: loaded only for an https endpoint.
+  const { request: send } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
   return new Promise((resolve, reject) => {
     // No keep-alive, like the SDK's own agent once the client is destroyed: one call per process.
     const req = send(url, { method: 'POST', path, headers, signal, agent: false }, (res) => {
@@ -192,7 +213,7 @@ function parseJson(body: string): Record<string, unknown> | undefined {
 /** GetSecretValue over AWS JSON 1.1, with the SDK's retries and clock-skew correction. */
 export async function leanGetSecretValue(plan: LeanPlan, input: GetSecretValueInput, signal: AbortSignal): Promise<GetSecretValueAnswer> {
   if (signal.aborted) throw signal.reason;
-  const signer = new SignatureV4({ service: 'secretsmanager', region: plan.region, credentials: plan.credentials, sha256: Sha256 });
+  const signer = new SignatureV4({ service: 'secretsmanager', region: plan.region, credentials: plan.credentials, sha256: NodeSha256 });
   const { endpoint } = plan;
   // The SDK appends the operation path "/" to the endpoint's own path.
   const path = endpoint.pathname.endsWith('/') ? endpoint.pathname : `${endpoint.pathname}/`;
