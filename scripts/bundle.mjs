@@ -5,7 +5,7 @@
 // The warm entry has no provider code; the full CLI bundles most providers, each in its own chunk
 // loaded only when that provider is used (see BUNDLE_EXTERNAL for the ones that stay outside).
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -35,6 +35,42 @@ const commonJsNamedExports = {
   },
 };
 
+// Tree-shaking needs ES modules. Under platform node, @smithy/* and @aws-crypto/* resolve to their
+// CommonJS builds (their exports list "node" before "import"), which esbuild keeps whole: signing
+// with @smithy/signature-v4 on the `aws` cold path pulled in all of @smithy/core's serde, protocols
+// and client code (166 KB). An import from an ES module (our sources, or these packages' own ES
+// builds) takes the package's ES build instead, so only the functions used are bundled. The SDK
+// clients are CommonJS and require() them: they keep the CommonJS builds, in their own chunks.
+const smithyEsBuilds = {
+  name: 'smithy-es-builds',
+  setup(b) {
+    b.onResolve({ filter: /^@(smithy|aws-crypto)\// }, async (args) => {
+      if (args.pluginData?.inner || (args.kind !== 'import-statement' && args.kind !== 'dynamic-import')) return undefined;
+      if (!/\.[cm]?ts$|\/dist-es\/|\/build\/module\//.test(args.importer)) return undefined;
+      const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
+      if (found.errors.length || found.external) return undefined;
+      const es = esBuildOf(args.path, found.path);
+      return es ? { path: es } : undefined;
+    });
+  },
+};
+
+/** The ES build a package declares for `spec` (exports' module/import, else its module field), found from the resolved CommonJS file. */
+function esBuildOf(spec, file) {
+  const [scope, name, ...rest] = spec.split('/');
+  const subpath = rest.length ? `./${rest.join('/')}` : '.';
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkgFile = join(dir, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    if (pkg.name !== `${scope}/${name}`) continue;
+    const entry = typeof pkg.exports === 'object' ? pkg.exports[subpath] : undefined;
+    const target = entry && typeof entry === 'object' ? (typeof entry.module === 'string' ? entry.module : entry.import) : subpath === '.' ? pkg.module : undefined;
+    return typeof target === 'string' ? join(dir, target) : undefined;
+  }
+  return undefined;
+}
+
 /** A .cjs file, or a .js file whose nearest package.json does not say "type": "module". */
 function isCommonJs(file) {
   if (file.endsWith('.cjs')) return true;
@@ -44,6 +80,33 @@ function isCommonJs(file) {
     if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, 'utf8')).type !== 'module';
   }
   return true;
+}
+
+// CommonJS dependencies bundled into ESM still expect require, __filename and __dirname: esbuild
+// puts this banner on every file of the split build.
+const COMMONJS_GLOBALS = [
+  "import { createRequire as __ckRequire } from 'node:module';",
+  "import { fileURLToPath as __ckPath } from 'node:url';",
+  'const require = __ckRequire(import.meta.url);',
+  'const __filename = __ckPath(import.meta.url);',
+  "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+].join('\n');
+
+/**
+ * Takes the banner off the files that never name require, __filename or __dirname (most chunks of
+ * our own code): each copy costs a createRequire and a fileURLToPath when the chunk loads, a few
+ * percent of a cold call over ~20 chunks. Free names survive minification, so a file without
+ * them cannot use the banner's bindings; a mere mention in a string keeps the banner, harmlessly.
+ */
+function dropUnusedCommonJsGlobals(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    const text = readFileSync(file, 'utf8');
+    if (!text.startsWith(`${COMMONJS_GLOBALS}\n`)) continue;
+    const rest = text.slice(COMMONJS_GLOBALS.length + 1);
+    if (!/\b(require|__filename|__dirname)\b/.test(rest)) writeFileSync(file, rest);
+  }
 }
 
 const outdir = 'packages/cli/dist';
@@ -81,16 +144,8 @@ await build({
   splitting: true,
   format: 'esm',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [commonJsNamedExports],
-  // CommonJS dependencies bundled into ESM still expect require, __filename and __dirname.
-  banner: {
-    js: [
-      "import { createRequire as __ckRequire } from 'node:module';",
-      "import { fileURLToPath as __ckPath } from 'node:url';",
-      'const require = __ckRequire(import.meta.url);',
-      'const __filename = __ckPath(import.meta.url);',
-      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
-    ].join('\n'),
-  },
+  plugins: [smithyEsBuilds, commonJsNamedExports],
+  banner: { js: COMMONJS_GLOBALS },
 });
+dropUnusedCommonJsGlobals(`${outdir}/full`);
 console.log(`bundled ${outdir}/claude-key.cjs and ${outdir}/full/`);

@@ -19,6 +19,8 @@ const MARKERS = {
   yaml: 'YAMLParseError',
   vault: 'X-Vault-Token',
   awsSdk: 'x-amz-user-agent',
+  // The SDK's credential chain (env, profiles, SSO, web identity, IMDS): its last-resort error.
+  awsCredentialChain: 'Could not load credentials from any providers',
   awsSecretsManager: 'GetSecretValue',
   awsSts: 'GetCallerIdentity',
   google: 'metadata.google.internal',
@@ -92,11 +94,20 @@ describe('the cold path of the built binary loads only what the call needs', () 
     assert.deepEqual(run.files.filter((f) => f.includes('/require-addon/') || f.includes('/bare-')), []);
   });
 
-  it('a plain aws call with credentials in the environment: Secrets Manager, without commander, YAML or STS', async () => {
+  it('a plain aws call with credentials in the environment: GetSecretValue signed without the SDK client or its credential chain', async () => {
     const run = await coldRun(['aws', '--secret-id', 'team/anthropic', '--endpoint-url', aws.url], awsEnv());
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, 'sk-aws-cold\n');
-    assert.deepEqual([...run.loaded].sort(), ['awsSdk', 'awsSecretsManager']);
+    assert.deepEqual([...run.loaded].sort(), ['awsSecretsManager']);
+  });
+
+  it('an aws call with a named AWS profile loads the SDK client and its credential chain (still not STS)', async () => {
+    const credentials = join(dir, 'aws-credentials-profile');
+    writeFileSync(credentials, `[work]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n`);
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...noKeys } = awsEnv();
+    const run = await coldRun(['aws', '--secret-id', 'team/anthropic', '--endpoint-url', aws.url, '--aws-profile', 'work'], { ...noKeys, AWS_SHARED_CREDENTIALS_FILE: credentials });
+    assert.equal(run.stdout, 'sk-aws-cold\n', run.stderr);
+    assert.deepEqual([...run.loaded].sort(), ['awsCredentialChain', 'awsSdk', 'awsSecretsManager']);
   });
 
   it('a profile from a JSON config: no commander, no YAML', async () => {

@@ -5,29 +5,35 @@ import { toClaudeKeyError } from './aws-errors.js';
 import { AWS_ENV, awsConnectionOptions, clientSettings, sdkLogger, untilAborted } from './client-config.js';
 import { formatCredentialExport, type SessionCredentials } from './credential-export.js';
 
-const options = z.object({
-  ...awsConnectionOptions,
-  endpointUrl: awsConnectionOptions.endpointUrl.describe('Custom STS endpoint, e.g. a VPC interface endpoint'),
-  roleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
-    .optional()
-    .describe('Role to assume (AssumeRole, or AssumeRoleWithWebIdentity with --web-identity-token)'),
-  roleSessionName: z
-    .string()
-    .regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters of letters, digits and +=,.@_-')
-    .default('claude-key')
-    .describe('Session name recorded in CloudTrail'),
-  webIdentityToken: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Reference to an OIDC token for AssumeRoleWithWebIdentity, e.g. profile:corp-oidc or file:/path'),
-  durationSeconds: z.number().int().min(900).max(43_200).optional().describe('Lifetime of the session credentials in seconds'),
-  externalId: z.string().min(2).max(1224).optional().describe("ExternalId the role's trust policy requires"),
-});
+/**
+ * Built on first use, not at import: `claude-key aws` loads this module too (one package, one
+ * chunk) and never needs this schema, whose construction is a measurable part of a cold call.
+ */
+const buildOptions = () =>
+  z.object({
+    ...awsConnectionOptions,
+    endpointUrl: awsConnectionOptions.endpointUrl.describe('Custom STS endpoint, e.g. a VPC interface endpoint'),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+      .optional()
+      .describe('Role to assume (AssumeRole, or AssumeRoleWithWebIdentity with --web-identity-token)'),
+    roleSessionName: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters of letters, digits and +=,.@_-')
+      .default('claude-key')
+      .describe('Session name recorded in CloudTrail'),
+    webIdentityToken: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Reference to an OIDC token for AssumeRoleWithWebIdentity, e.g. profile:corp-oidc or file:/path'),
+    durationSeconds: z.number().int().min(900).max(43_200).optional().describe('Lifetime of the session credentials in seconds'),
+    externalId: z.string().min(2).max(1224).optional().describe("ExternalId the role's trust policy requires"),
+  });
 
-type Options = z.output<typeof options>;
+let options: ReturnType<typeof buildOptions> | undefined;
+type Options = z.output<ReturnType<typeof buildOptions>>;
 type Sts = typeof import('@aws-sdk/client-sts');
 
 interface StsCredentials {
@@ -112,7 +118,9 @@ async function signedStsCall(sts: Sts, opts: Options, ctx: ProviderContext): Pro
 export const awsCredentialsProvider = defineProvider({
   name: 'aws-credentials',
   summary: "Print AWS session credentials as JSON for Claude Code's awsCredentialExport",
-  options,
+  get options() {
+    return (options ??= buildOptions());
+  },
   examples: [
     'claude-key aws-credentials --aws-profile corp-sso',
     'claude-key aws-credentials --role-arn arn:aws:iam::123456789012:role/bedrock-user',

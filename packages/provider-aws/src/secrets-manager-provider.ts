@@ -1,8 +1,9 @@
 // The `aws` provider: reads a token from AWS Secrets Manager with GetSecretValue.
 import * as z from 'zod';
-import { defineProvider } from '@claude-key/core';
+import { defineProvider, type ProviderContext } from '@claude-key/core';
 import { toClaudeKeyError, type AwsCallSite } from './aws-errors.js';
-import { AWS_ENV, awsConnectionOptions, clientSettings } from './client-config.js';
+import { AWS_ENV, awsConnectionOptions, clientSettings, type ConnectionOptions } from './client-config.js';
+import type { GetSecretValueAnswer, GetSecretValueInput } from './lean-get-secret-value.js';
 import { secretToToken } from './secret-value.js';
 
 const options = z.object({
@@ -27,35 +28,47 @@ export const secretsManagerProvider = defineProvider({
   async fetch(opts, ctx) {
     const label = `secret "${opts.secretId}"`;
     const site: AwsCallSite = { service: 'Secrets Manager', subject: label, ...(opts.awsProfile ? { awsProfile: opts.awsProfile } : {}) };
+    const input: GetSecretValueInput = {
+      SecretId: opts.secretId,
+      ...(opts.versionStage ? { VersionStage: opts.versionStage } : {}),
+      ...(opts.versionId ? { VersionId: opts.versionId } : {}),
+    };
     try {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-      const client = new SecretsManagerClient(clientSettings(opts, ctx));
-      try {
+      const { leanPlan, leanGetSecretValue } = await import('./lean-get-secret-value.js');
+      const plan = leanPlan(opts, ctx.env);
+      let answer: GetSecretValueAnswer;
+      if (plan) {
         // Named in not-found and unreachable messages: a secret in another region reads as missing.
-        const region = await client.config.region().catch(() => undefined);
-        if (region) site.region = region;
-        const answer = await client.send(
-          new GetSecretValueCommand({
-            SecretId: opts.secretId,
-            ...(opts.versionStage ? { VersionStage: opts.versionStage } : {}),
-            ...(opts.versionId ? { VersionId: opts.versionId } : {}),
-          }),
-          { abortSignal: ctx.signal },
-        );
-        const { token, encoding } = secretToToken(answer, opts.jsonKey, label);
-        return {
-          token,
-          meta: {
-            ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
-            ...(answer.VersionStages?.length ? { versionStages: answer.VersionStages.join(',') } : {}),
-            ...(answer.SecretBinary !== undefined ? { binaryEncoding: encoding } : {}),
-          },
-        };
-      } finally {
-        client.destroy();
+        site.region = plan.region;
+        ctx.log.debug(`aws: env credentials, ${plan.region}: signed request without the SDK client`);
+        answer = await leanGetSecretValue(plan, input, ctx.signal);
+      } else {
+        answer = await sdkGetSecretValue(opts, ctx, site, input);
       }
+      const { token, encoding } = secretToToken(answer, opts.jsonKey, label);
+      return {
+        token,
+        meta: {
+          ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
+          ...(answer.VersionStages?.length ? { versionStages: answer.VersionStages.join(',') } : {}),
+          ...(answer.SecretBinary !== undefined ? { binaryEncoding: encoding } : {}),
+        },
+      };
     } catch (err) {
       throw toClaudeKeyError(err, site);
     }
   },
 });
+
+/** The SDK client, for everything leanPlan() leaves to it: profiles, SSO, web identity, IMDS, the config file's endpoints. */
+async function sdkGetSecretValue(opts: ConnectionOptions, ctx: ProviderContext, site: AwsCallSite, input: GetSecretValueInput): Promise<GetSecretValueAnswer> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient(clientSettings(opts, ctx));
+  try {
+    const region = await client.config.region().catch(() => undefined);
+    if (region) site.region = region;
+    return await client.send(new GetSecretValueCommand(input), { abortSignal: ctx.signal });
+  } finally {
+    client.destroy();
+  }
+}

@@ -187,7 +187,9 @@ export class FileStore {
   writeIdentity(record: IdentityRecord): void {
     const path = this.identityPath(record.key);
     if (this.readOwn(path) === JSON.stringify(record)) return;
-    this.writeOwn(path, JSON.stringify(record));
+    // No fsync (one of the two on a cold call): a record lost or torn in a crash reads as missing
+    // (parseIdentityRecord), which costs the next call one trip through the full CLI, nothing else.
+    this.writeOwn(path, JSON.stringify(record), false);
   }
 
   async delete(key: string): Promise<void> {

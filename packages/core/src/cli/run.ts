@@ -2,6 +2,7 @@
 // A plain token call (`claude-key vault --path x --field y`, `claude-key --profile work`) is parsed
 // here without commander; everything else (help, parse errors, the other commands) goes to the
 // commander program in program.ts, loaded only then.
+import * as z from 'zod';
 import { ClaudeKeyError, ConfigError, ExitCode, InternalError, UsageError, isClaudeKeyError } from '../errors.js';
 import { redact } from '../redact.js';
 import { cacheDir } from '../paths.js';
@@ -45,6 +46,9 @@ export interface RunContext {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number> {
+  // A CLI process parses each schema once: zod's generated fast path (code built with new Function
+  // on an object schema's first parse) costs more to build and compile than it saves on one parse.
+  z.config({ jitless: true });
   let label = '';
   try {
     const split = splitArgs(argv);
