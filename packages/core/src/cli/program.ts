@@ -2,11 +2,11 @@
 // run.ts answers without loading commander). Loaded only when the plain-call parser declines.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, ConfigError, UsageError } from '../errors.js';
-import { engineFlagsHelp, ENGINE_FLAGS, resolveTarget } from '../invocation.js';
+import { engineFlagsHelp, ENGINE_FLAGS } from '../invocation.js';
 import type { Provider, ProviderCommand } from '../provider.js';
 import { collectFieldValues, describeFields, describeOptionsError, kebab, type FieldSpec } from './flags.js';
 import type { HelperIO } from './io.js';
-import { commandIO, fetchToken, tokenForProfile, type RunContext } from './run.js';
+import { commandIO, printToken, tokenForProfile, type RunContext } from './run.js';
 import { cacheClear, cacheStatus } from './cache-commands.js';
 import { runDoctor } from './doctor.js';
 import { runInit } from './init.js';
@@ -49,10 +49,7 @@ Exit codes: 0 ok, 1 internal, 2 usage/config, 3 auth refused, 4 unreachable, 5 d
       hooks.setExit(ExitCode.usage);
       return;
     }
-    const target = resolveTarget(split, ctx.config);
-    setLabel(`profile ${target.profileName}`);
-    const result = await fetchToken(ctx, split, {});
-    io.stdout(`${result.token}\n`);
+    await printToken(ctx, {}, undefined, setLabel);
   });
 
   for (const entry of ctx.registry.list()) {
@@ -144,7 +141,7 @@ function commanderOutput(helperName: string, io: HelperIO, commandPath: string) 
 }
 
 function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provider, setLabel: (l: string) => void): void {
-  const { spec, io, split } = ctx;
+  const { spec, io } = ctx;
   const fields = describeFields(provider.options);
   cmd.description(provider.summary).enablePositionalOptions().configureOutput(commanderOutput(spec.name, io, `${spec.name} ${cmd.name()}`));
   addFieldOptions(cmd, fields, provider.positional);
@@ -165,9 +162,7 @@ function configureProviderCommand(ctx: RunContext, cmd: Command, provider: Provi
     const command = args[args.length - 1] as Command;
     const positionalValue = provider.positional ? args[0] : undefined;
     const flagValues = collectFieldValues(fields, command.opts(), positionalValue, provider.positional);
-    setLabel(split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name);
-    const result = await fetchToken(ctx, split, flagValues, 0, provider);
-    io.stdout(`${result.token}\n`);
+    await printToken(ctx, flagValues, provider, setLabel);
   });
 }
 

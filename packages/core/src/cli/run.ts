@@ -56,12 +56,7 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     const selected = await selectedProvider(ctx);
     const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
     if (plain) {
-      // The same steps as the commander actions for a provider and for `--profile NAME` alone.
-      const { provider } = selected;
-      if (!provider) label = `profile ${resolveTarget(split, ctx.config).profileName}`;
-      else label = split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name;
-      const result = await fetchToken(ctx, split, plain.flagValues, 0, provider);
-      io.stdout(`${result.token}\n`);
+      await printToken(ctx, plain.flagValues, selected.provider, (l) => (label = l));
       return 0;
     }
     const { buildProgram } = await import('./program.js');
@@ -81,6 +76,19 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
   } catch (err) {
     return report(err, spec.name, label, io);
   }
+}
+
+/**
+ * A token call, however it was parsed (the plain-call parser or a commander action): names it for
+ * error messages, then prints the token, the one line this process writes to stdout. Without a
+ * provider it is `--profile NAME` alone.
+ */
+export async function printToken(ctx: RunContext, flagValues: Record<string, unknown>, provider: Provider | undefined, setLabel: (label: string) => void): Promise<void> {
+  const { split } = ctx;
+  if (!provider) setLabel(`profile ${resolveTarget(split, ctx.config).profileName}`);
+  else setLabel(split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name);
+  const result = await fetchToken(ctx, split, flagValues, 0, provider);
+  ctx.io.stdout(`${result.token}\n`);
 }
 
 /**
