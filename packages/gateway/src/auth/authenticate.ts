@@ -27,12 +27,8 @@ export function extractCredential(headers: HeaderValues, names: readonly Credent
       if (raw.length !== 1) throw authenticationError(`Repeated ${name} header: send one credential.`);
       raw = raw[0]!;
     }
-    let value = raw.trim();
-    if (name !== 'x-api-key') {
-      const match = /^Bearer[ ]+([^\s]+)$/i.exec(value);
-      if (!match) throw authenticationError(`Malformed ${name} header: expected "Bearer <token>".`);
-      value = match[1]!;
-    }
+    const value = tokenIn(name, raw.trim());
+    if (value === undefined) throw authenticationError(`Malformed ${name} header: expected "Bearer <token>".`);
     if (!value) continue;
     if (found !== undefined && found !== value) throw authenticationError('Conflicting credentials in the request headers.');
     found = value;
@@ -41,6 +37,11 @@ export function extractCredential(headers: HeaderValues, names: readonly Credent
     throw authenticationError(`Missing credential: send ${names.map(headerLabel).join(' or ')}.`);
   }
   return found;
+}
+
+/** The token in one credential header's (trimmed) value: all of X-Api-Key, what follows "Bearer " otherwise; undefined when malformed. */
+export function tokenIn(name: CredentialHeader, value: string): string | undefined {
+  return name === 'x-api-key' ? value : /^Bearer[ ]+([^\s]+)$/i.exec(value)?.[1];
 }
 
 function headerLabel(name: CredentialHeader): string {

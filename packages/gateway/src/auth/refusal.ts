@@ -1,11 +1,8 @@
 // What a request refused at authentication presented, as far as it can be told without trusting it.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import type { GatewayConfig } from '../config.js';
 import { asKnownError } from '../errors.js';
-import type { HeaderValues } from './authenticate.js';
+import { tokenIn, type CredentialHeader, type HeaderValues } from './authenticate.js';
 import { looksLikeJwt } from './jwt.js';
-
-type CredentialHeader = GatewayConfig['auth']['headers'][number];
 
 /**
  * Recorded with a refused request (usage row and audit entry) instead of a user: the credential
@@ -46,7 +43,7 @@ export function describeRefusal(headers: HeaderValues, names: readonly Credentia
     const raw = headers[name];
     const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
     if (!value) continue;
-    const token = name === 'x-api-key' ? value : /^Bearer[ ]+(\S+)$/i.exec(value)?.[1];
+    const token = tokenIn(name, value);
     const refusal: Refusal = { credential: KIND[name], reason };
     if (token && looksLikeJwt(token)) {
       const claimed = claimsOf(token);
