@@ -8,7 +8,6 @@
 // A client that goes away aborts the upstream request, so an abandoned stream stops costing tokens.
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiError,
@@ -27,6 +26,7 @@ import { ClaudeKeyError } from '@claude-key/core';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './context.js';
 import type { Target } from './routing.js';
+import { relay } from './answer-stream.js';
 import { JsonUsageTap, SseUsageTap } from './usage/tap.js';
 
 // Client headers an Anthropic-shaped upstream may see; credentials and proxy headers never leave.
@@ -223,38 +223,34 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
     corked = false;
     res.uncork();
   };
-  /**
-   * The answer as the client gets it. Chunks are usage-counted as they pass (so a client that
-   * leaves mid-answer is charged for what it was sent), and an upstream failure once bytes are out
-   * becomes an error in the client's framing, ending the answer normally.
-   */
-  async function* passOn(): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of output as AsyncIterable<Buffer>) {
-        if (tapOutput) tap.feed(chunk);
-        sideTap?.write(chunk);
-        // Writes are held until the loop has handled every event of this turn (setImmediate runs
-        // after them), so chunks that arrived together, and the end that follows the last of them,
-        // leave in one write: one packet and one wake-up for the client instead of several.
-        if (!corked) {
-          corked = true;
-          res.cork();
-          setImmediate(uncork);
-        }
-        yield chunk;
+  // The answer as the client gets it: chunks are usage-counted as they pass (so a client that leaves
+  // mid-answer is charged for what it was sent), and an upstream failure once bytes are out becomes
+  // an error in the client's framing, ending the answer normally.
+  const relayed = relay(output, res, {
+    chunk(chunk) {
+      if (tapOutput) tap.feed(chunk);
+      sideTap?.write(chunk);
+      // Writes are held until the loop has handled every event of this turn (setImmediate runs
+      // after them), so chunks that arrived together, and the end that follows the last of them,
+      // leave in one write: one packet and one wake-up for the client instead of several.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        setImmediate(uncork);
       }
-      sideTap?.end();
-    } catch (err) {
-      if (signal.aborted || res.destroyed) throw err;
+    },
+    end: () => sideTap?.end(),
+    failure(err) {
+      if (signal.aborted || res.destroyed) return undefined;
       const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
       ctx.errorType = error.type;
-      yield Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error));
-    }
-  }
-  // stream/promises pipeline: a client that goes away destroys the upstream body (releasing its
-  // connection), an upstream that fails ends the answer; either way nothing is left half open.
+      return Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error));
+    },
+  });
+  // A client that goes away destroys the upstream body (releasing its connection), an upstream that
+  // fails ends the answer; either way nothing is left half open.
   try {
-    await pipelineAsync(passOn, res);
+    await relayed;
   } catch {
     ctx.status = 499; // the client went away before the answer ended
   }

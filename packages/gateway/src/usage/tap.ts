@@ -17,15 +17,19 @@ export class SseUsageTap {
   private final = false;
 
   feed(chunk: Buffer): void {
-    this.pending += this.decoder.write(chunk);
+    // Lines are found by index in one string, and only the few that can carry usage are cut out.
+    const text = this.pending + this.decoder.write(chunk);
+    let start = 0;
     let newline: number;
-    while ((newline = this.pending.indexOf('\n')) !== -1) {
-      const line = this.pending.slice(0, newline);
-      this.pending = this.pending.slice(newline + 1);
-      if (!line.startsWith('data:')) continue;
-      if (line.includes('"usage"')) this.onData(line.slice(5));
-      else if (!this.final && line.includes('"content_block_delta"')) this.onDelta(line.slice(5));
+    while ((newline = text.indexOf('\n', start)) !== -1) {
+      if (text.startsWith('data:', start)) {
+        const json = text.slice(start + 5, newline);
+        if (json.includes('"usage"')) this.onData(json);
+        else if (!this.final && json.includes('"content_block_delta"')) this.onDelta(json);
+      }
+      start = newline + 1;
     }
+    this.pending = start === 0 ? text : text.slice(start);
   }
 
   private onDelta(json: string): void {
