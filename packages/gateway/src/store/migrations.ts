@@ -1,5 +1,5 @@
 // Schema migrations, applied in order and recorded, the same on SQLite, PGlite and PostgreSQL.
-import type { SqlDatabase } from './sql.js';
+import type { SqlClient, SqlDatabase, StoreKind } from './sql.js';
 
 const ROLLUP_SUMS = `requests bigint NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL,
   cache_read_tokens bigint NOT NULL, cache_write_tokens bigint NOT NULL, cost_usd double precision NOT NULL`;
@@ -15,7 +15,18 @@ const DAY = { postgres: `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, sqlite: 
 /** One statement for every store, or a PostgreSQL/PGlite spelling and a SQLite one where their SQL differs. */
 type Statement = string | { postgres: string; sqlite: string };
 
-export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
+export interface Migration {
+  version: number;
+  sql: Statement[];
+  /**
+   * Only CREATE INDEX and DROP INDEX statements. On a PostgreSQL server whose tables existed before
+   * this start (rows to index), they run CONCURRENTLY, outside any transaction, so writes go on
+   * while the indexes build (see migrateServer). SQLite, PGlite and a new database run them as written.
+   */
+  concurrentIndexes?: true;
+}
+
+export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     sql: [
@@ -123,6 +134,7 @@ export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
   },
   {
     version: 5,
+    concurrentIndexes: true,
     sql: [
       // The audit search filters on any mix of user, team, model and status (and a time range),
       // newest first with a limit. With one index per filter, two filters that never occur
@@ -177,19 +189,112 @@ export const MIGRATIONS: { version: number; sql: Statement[] }[] = [
   },
 ];
 
-// Any constant works; it only has to be the same for every replica sharing a database.
+// Any constant works; it only has to be the same for every replica sharing a database. Writers
+// (Store.write) take it too, for one transaction at a time.
 export const LOCK_KEY = 7_284_113;
+/** Held for a whole migration run on PostgreSQL, across its transactions and index builds. Not LOCK_KEY: writers go on meanwhile. */
+export const MIGRATION_LOCK_KEY = 7_284_114;
+const LOCK_POLL_MS = 200;
 
-export async function migrate(db: SqlDatabase): Promise<void> {
-  await db.transaction(async (tx) => {
-    // SQLite's BEGIN IMMEDIATE already holds the database's one write lock.
-    if (db.kind !== 'sqlite') await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
-    const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => Number(r.version)));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      for (const statement of m.sql) await tx.query(typeof statement === 'string' ? statement : db.kind === 'sqlite' ? statement.sqlite : statement.postgres);
-      await tx.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [m.version]);
+export async function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+  if (db.session) return migrateServer(await db.session(), migrations);
+  // SQLite and PGlite: everything in one transaction, as the single connection it is.
+  await db.transaction((tx) => applyPending(db.kind, tx, migrations, false));
+}
+
+/**
+ * Applies the pending migrations in order in the caller's transaction, until one whose indexes are
+ * to be built concurrently (returned, not applied). A database that had no migration yet has no
+ * rows to wait for: it gets every migration here, in one transaction, as before.
+ */
+async function applyPending(kind: StoreKind, tx: SqlClient, migrations: readonly Migration[], concurrently: boolean): Promise<Migration | undefined> {
+  // SQLite's BEGIN IMMEDIATE already holds the database's one write lock. On PostgreSQL, LOCK_KEY
+  // also serializes with releases before the migration lock existed.
+  if (kind !== 'sqlite') await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+  await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
+  const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => Number(r.version)));
+  const fresh = done.size === 0;
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    if (concurrently && m.concurrentIndexes && !fresh) return m;
+    for (const statement of m.sql) await tx.query(typeof statement === 'string' ? statement : kind === 'sqlite' ? statement.sqlite : statement.postgres);
+    await tx.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [m.version]);
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL: one runner at a time across replicas (MIGRATION_LOCK_KEY, held by this session),
+ * transactional migrations as before, and index migrations built with CREATE INDEX CONCURRENTLY,
+ * which takes no lock that blocks writes and cannot run in a transaction. A migration is recorded
+ * only once each of its indexes is valid; a run that died part-way (a failed or cancelled build
+ * leaves an INVALID index behind) is completed by the next one, which rebuilds the invalid ones.
+ */
+async function migrateServer(session: SqlClient & { close(): Promise<void> }, migrations: readonly Migration[]): Promise<void> {
+  try {
+    // A role or database default must not cancel an index build half-way (it waits for older transactions too).
+    await session.query(`SET statement_timeout = 0`);
+    await session.query(`SET lock_timeout = 0`);
+    // Waits by polling, never inside pg_advisory_lock: a statement that waits holds a snapshot, and
+    // CREATE INDEX CONCURRENTLY waits for every older snapshot to end, so the runner building would
+    // wait for the runner waiting for it (a deadlock PostgreSQL breaks by cancelling one of them).
+    while (!(await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS locked`)).rows[0]!.locked) {
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
-  });
+    for (;;) {
+      const next = await inTransaction(session, (tx) => applyPending('postgres', tx, migrations, true));
+      if (!next) return;
+      await buildConcurrently(session, next);
+      await session.query(`INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, [next.version]);
+    }
+  } finally {
+    // Ending the connection releases the session lock.
+    await session.close().catch(() => undefined);
+  }
+}
+
+async function inTransaction<T>(client: SqlClient, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `CREATE [UNIQUE] INDEX name ON …` and `DROP INDEX name`, the statements a concurrentIndexes migration may hold. */
+const CREATE_INDEX = /^CREATE (UNIQUE )?INDEX (\w+) (ON .+)$/s;
+const DROP_INDEX = /^DROP INDEX (\w+)$/;
+
+async function buildConcurrently(session: SqlClient, m: Migration): Promise<void> {
+  const built: string[] = [];
+  for (const statement of m.sql) {
+    const sql = typeof statement === 'string' ? statement : statement.postgres;
+    const create = CREATE_INDEX.exec(sql);
+    const drop = DROP_INDEX.exec(sql);
+    if (create) {
+      const [, unique = '', name, rest] = create;
+      // A concurrent build that failed or was cut off leaves an INVALID index under its name, which
+      // IF NOT EXISTS would take as done: drop it and build it again.
+      if ((await indexValid(session, name!)) === false) await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+      await session.query(`CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${name} ${rest}`);
+      built.push(name!);
+    } else if (drop) {
+      await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${drop[1]}`);
+    } else {
+      throw new Error(`migration ${m.version}: only CREATE INDEX and DROP INDEX can run concurrently, not: ${sql}`);
+    }
+  }
+  for (const name of built) {
+    if ((await indexValid(session, name)) !== true) throw new Error(`migration ${m.version}: index ${name} is not valid after its build; the next start builds it again`);
+  }
+}
+
+/** Whether the index is valid, or undefined if there is none of that name (on the search path). */
+async function indexValid(client: SqlClient, name: string): Promise<boolean | undefined> {
+  const { rows } = await client.query<{ valid: boolean }>(`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`, [name]);
+  return rows[0]?.valid;
 }
