@@ -135,4 +135,44 @@ describe('record journal', () => {
     await journal.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  it('write mode: acknowledges at once, syncs in the background one at a time, and syncs again for writes made during a sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-bgsync-'));
+    // Each background fdatasync waits here until the test lets it finish.
+    const held: (() => void)[] = [];
+    let syncs = 0;
+    const journal = FileJournal.open(dir, 'write', {
+      backgroundSync: (fh) => {
+        syncs++;
+        return new Promise((resolve, reject) => held.push(() => void fh.datasync().then(resolve, reject)));
+      },
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await journal.append(testRecord(1)); // acknowledged with its sync still outstanding
+    assert.equal(syncs, 1);
+    await Promise.all([2, 3, 4].map((i) => journal.append(testRecord(i))));
+    assert.equal(syncs, 1, 'one background sync at a time');
+    held.shift()!();
+    // The three written during the first sync get a second one, after at most SYNC_INTERVAL_MS.
+    for (let i = 0; i < 200 && syncs < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(syncs, 2, 'writes made during a sync are synced by the next');
+    held.shift()!();
+    for (let i = 0; i < 10; i++) await turn();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(syncs, 2, 'nothing written since: no further sync');
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it('writes an append made while an earlier group is acknowledged, without waiting for a later append', async () => {
+    for (const mode of ['write', 'fsync'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'ckg-chained-'));
+      const journal = FileJournal.open(dir, mode);
+      // The second record is appended by code that runs when the first is acknowledged (as an
+      // answer's end can start another request's accounting). Nothing else is appended after it.
+      const second = journal.append(testRecord(1)).then(() => journal.append(testRecord(2)));
+      const timedOut = new Promise((resolve) => setTimeout(resolve, 2000, 'timed out')).then(String);
+      assert.notEqual(await Promise.race([second.then(() => 'written'), timedOut]), 'timed out', `${mode}: the second record was left unwritten`);
+      await journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
