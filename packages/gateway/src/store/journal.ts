@@ -246,14 +246,23 @@ export class FileJournal implements RecordJournal {
    */
   private scheduleSync(fh: FileHandle): void {
     this.unsynced = true;
-    this.syncing ??= this.syncWhileWritten(fh).finally(() => (this.syncing = undefined));
+    this.syncing ??= this.syncWhileWritten(fh);
   }
 
+  /** Cleared in the same step as the last look at `unsynced` (see writeQueued). */
   private async syncWhileWritten(fh: FileHandle): Promise<void> {
-    while (this.unsynced) {
-      this.unsynced = false;
-      await this.backgroundSync(fh).catch(() => undefined);
-      if (this.unsynced) await sleep(SYNC_INTERVAL_MS);
+    try {
+      while (this.unsynced) {
+        this.unsynced = false;
+        try {
+          await this.backgroundSync(fh);
+        } catch {
+          // A failed sync is retried by the next write's; the records are in the page cache meanwhile.
+        }
+        if (this.unsynced) await sleep(SYNC_INTERVAL_MS);
+      }
+    } finally {
+      this.syncing = undefined;
     }
   }
 
