@@ -7,7 +7,7 @@
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   ... --pin                                                                     (rig on core 0, server under test on core 1)
-//   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, built dist/)
+//   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
 //  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
@@ -343,6 +343,10 @@ async function mainRss() {
 }
 
 /** N concurrent slow SSE streams at once, with maxInFlight at the default 256 and above N: answered or refused, never hung. */
+/** Streams held open ~4.5 s (15 events this far apart), and the small requests sent meanwhile. */
+const STREAM_EVENT_MS = 300;
+const SMALL_RATE = 50;
+
 async function mainStreams() {
   const { readFileSync } = await import('node:fs');
   const N = arg('streams', 1000);
@@ -351,6 +355,9 @@ async function mainStreams() {
   const { mockUrl, token } = await mockAndGatewayConfig(dir);
   await waitUp(mockUrl);
   const rows = [];
+  // Each stream's events as the mock sends them (read once, directly): a stream relayed whole has as many.
+  const direct = await fetch(`${mockUrl}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'bench', 'x-mock-delay-ms': '1' }, body: withStream(smallBody) });
+  const expectedEvents = (await direct.text()).split('\nevent: ').length;
   for (const maxInFlight of [256, N + 24]) {
     const config = join(dir, `gateway-${maxInFlight}.yaml`);
     writeFileSync(config, readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/upstreams: \{ mock: \{ type: mock, url: "([^"]+)" \} \}/, `upstreams: { mock: { type: mock, url: "$1", maxInFlight: ${maxInFlight} } }`));
@@ -360,21 +367,31 @@ async function mainStreams() {
     await waitUp(`${url}/healthz`);
     const pool = new Pool(url, { connections: N + 10 });
     const body = withStream(smallBody);
+    const small = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': token };
+    // Small requests alone first: the baseline their p50 under the streams is compared with.
+    const alone = maxInFlight === N + 24 ? await latencyAtRate(`${url}/v1/messages`, small, smallBody, SMALL_RATE, 3) : undefined;
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 100);
     const t0 = performance.now();
-    const results = await Promise.all(
+    const streams = Promise.all(
       Array.from({ length: N }, async () => {
         const s = performance.now();
         try {
-          const r = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': token, 'x-mock-delay-ms': '100' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+          const r = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': token, 'x-mock-delay-ms': String(STREAM_EVENT_MS) }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
           const text = await r.body.text();
-          return { status: r.statusCode, complete: text.includes('message_stop'), ms: performance.now() - s };
+          return { status: r.statusCode, complete: text.includes('message_stop'), events: text.split('\nevent: ').length, ms: performance.now() - s };
         } catch {
-          return { status: 0, complete: false, ms: performance.now() - s };
+          return { status: 0, complete: false, events: 0, ms: performance.now() - s };
         }
       }),
     );
+    // Small requests while the streams are open: once they are all under way, for 3 s of their ~4.5 s.
+    let during;
+    if (alone) {
+      await new Promise((r) => setTimeout(r, 2000));
+      during = await latencyAtRate(`${url}/v1/messages`, small, smallBody, SMALL_RATE, 3);
+    }
+    const results = await streams;
     const wall = performance.now() - t0;
     clearInterval(sampler);
     await pool.close();
@@ -382,17 +399,25 @@ async function mainStreams() {
     const refused = results.filter((r) => r.status === 529);
     const ms = served.map((r) => r.ms).sort((a, b) => a - b);
     const refusedMs = refused.map((r) => r.ms).sort((a, b) => a - b);
-    rows.push({ maxInFlight, served: served.length, refused: refused.length, other: N - served.length - refused.length, p50: ms[Math.floor(ms.length / 2)], refusedP50: refusedMs[Math.floor(refusedMs.length / 2)], wall, peak });
+    const everyEvent = served.filter((r) => r.events === expectedEvents).length;
+    rows.push({ maxInFlight, served: served.length, everyEvent, refused: refused.length, other: N - served.length - refused.length, p50: ms[Math.floor(ms.length / 2)], refusedP50: refusedMs[Math.floor(refusedMs.length / 2)], wall, peak, alone, during });
     process.stderr.write(`maxInFlight ${maxInFlight}: ${served.length} served, ${refused.length} refused (529), wall ${wall.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MiB\n`);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
   const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. ${N} concurrent SSE streams (mock: 15 events, 100 ms apart), gateway from dist/.`,
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. ${N} concurrent SSE streams (mock: ${expectedEvents} events, ${STREAM_EVENT_MS} ms apart), gateway from dist/.`,
     '',
-    '| maxInFlight | served complete | refused 529 | other | served p50 ms | refused p50 ms | wall ms | peak RSS MiB |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.maxInFlight} | ${r.served} | ${r.refused} | ${r.other} | ${r.p50?.toFixed(0) ?? '-'} | ${r.refusedP50?.toFixed(1) ?? '-'} | ${r.wall.toFixed(0)} | ${r.peak.toFixed(0)} |`),
+    '| maxInFlight | served complete | with every event | refused 529 | other | served p50 ms | refused p50 ms | wall ms | peak RSS MiB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.maxInFlight} | ${r.served} | ${r.everyEvent} | ${r.refused} | ${r.other} | ${r.p50?.toFixed(0) ?? '-'} | ${r.refusedP50?.toFixed(1) ?? '-'} | ${r.wall.toFixed(0)} | ${r.peak.toFixed(0)} |`),
+    '',
+    `Small JSON requests at ${SMALL_RATE} req/s for 3 s, alone and while the ${N} streams are open (maxInFlight above the load):`,
+    '',
+    '| small requests | p50 ms | p90 ms | p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.filter((r) => r.alone).flatMap((r) => [['alone', r.alone], [`during ${N} streams`, r.during]].map(([name, l]) => `| ${name} | ${l.p50.toFixed(3)} | ${l.p90.toFixed(3)} | ${l.p99.toFixed(3)} | ${l.errors} |`)),
+    ...rows.filter((r) => r.alone).map((r) => `\nAdded p50 under the streams: ${(r.during.p50 - r.alone.p50).toFixed(3)} ms.`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
