@@ -107,4 +107,13 @@ describe('relay', () => {
     await done;
     assert.equal(c.text(), 'data: a long first event\n\n');
   });
+  it('treats a hook that throws as a failure: the upstream body is released and the answer ends with the last chunk', async () => {
+    const source = new PassThrough();
+    const c = client();
+    const done = relay(source, c.res, hooks({ chunk: () => { throw new Error('tap broke'); } }).h);
+    source.write('data: a\n\n');
+    await done;
+    assert.equal(source.destroyed, true);
+    assert.equal(c.text(), 'event: error\n\n');
+  });
 });

@@ -36,7 +36,11 @@ export function relay(source: Readable, res: Writable, hooks: RelayHooks): Promi
     let settled = false;
     const resume = () => source.resume();
     const onData = (chunk: Buffer) => {
-      hooks.chunk(chunk);
+      try {
+        hooks.chunk(chunk);
+      } catch (err) {
+        return onError(err);
+      }
       if (!res.write(chunk)) {
         source.pause();
         res.once('drain', resume);
@@ -59,6 +63,7 @@ export function relay(source: Readable, res: Writable, hooks: RelayHooks): Promi
     };
     const onError = (err: unknown) => {
       detach();
+      source.destroy(); // already so when the body failed; not when a hook did
       const last = res.destroyed ? undefined : hooks.failure(err);
       if (last) {
         res.end(last);
