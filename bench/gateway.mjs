@@ -6,7 +6,6 @@
 //   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency)
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
-//   ... --pin                                                                     (rig on core 0, server under test on core 1)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
@@ -14,7 +13,7 @@
 //    (autocannon reports whole milliseconds, too coarse for a 1 ms budget);
 //  - throughput with autocannon (50 connections, as fast as the server answers).
 // Then JWT verification per second on one core with cached keys.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -60,16 +59,8 @@ async function waitUp(url) {
   throw new Error(`${url} did not come up`);
 }
 
-// --pin: on a 2-core machine the rig (mock upstream and this load generator) and the server under
-// test otherwise compete for the same cores, and the gateway's added latency then measures that
-// contention as much as the gateway. Pinned, the rig shares core 0 and each server under test
-// gets core 1 (taskset; all threads, GC and libuv's pool included). Both paths pay the rig alike.
-const PIN = process.argv.includes('--pin');
-if (PIN) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
-
-function start(args, env = {}, role = 'subject') {
-  const [file, argv] = PIN ? ['taskset', ['-c', role === 'rig' ? '0' : '1', process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(file, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function start(args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
 }
@@ -177,7 +168,7 @@ async function jwtVerifyRate() {
 async function mockAndGatewayConfig(dir, extra = []) {
   const mockPort = await freePort();
   const mockUrl = `http://127.0.0.1:${mockPort}`;
-  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'mock', '--port', String(mockPort)], {}, 'rig');
+  start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'mock', '--port', String(mockPort)]);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256' }] }));
   const now = Math.floor(Date.now() / 1000);
@@ -291,7 +282,7 @@ async function mainJournal() {
     }
   }
   const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s.${PIN ? ' Pinned: rig on core 0, gateways on core 1.' : ''}`,
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s.`,
     '',
     '| mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
