@@ -163,7 +163,7 @@ const fullEntries = new Map();
 for (const [file, out] of Object.entries(full.metafile.outputs)) if (out.entryPoint) fullEntries.set(out.entryPoint, file);
 for (const name of PLAIN_PROVIDERS) {
   const file = `${outdir}/plain/${name}.cjs`;
-  const plainResult = await build({
+  await build({
     ...common,
     entryPoints: ['packages/cli/src/plain.ts'],
     outfile: file,
@@ -172,10 +172,8 @@ for (const name of PLAIN_PROVIDERS) {
     // The script runs in a function of code-cache.ts: no import.meta, no import() (see there).
     define: { 'import.meta.url': '__ckImportMetaUrl' },
     banner: { js: 'var __ckImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    metafile: true,
     plugins: [fromFullBuild(`@claude-key/provider-${name}`, dirname(file), fullEntries), smithyEsBuilds],
   });
-  if (process.env.PLAIN_META) writeFileSync(`${process.env.PLAIN_META}-${name}.json`, JSON.stringify(plainResult.metafile));
   const text = readFileSync(file, 'utf8');
   const rewritten = text.replace(/(?<![\w$.])import\(/g, '__ckImport(');
   if (/\bimport\s*\(/.test(rewritten)) throw new Error(`${file}: an import() the rewrite missed`);

@@ -2,8 +2,10 @@
 // provider and its SDK, not commander (the full program, for help and the other commands), not YAML
 // (only for a YAML config), not another provider's SDK, and not the addon resolver of the lock's
 // native addon. Checked structurally, not by timing: a
-// loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and each
-// library is recognised by a string its code carries however the bundle is split or minified.
+// loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and the
+// require cache every CommonJS one (the plain-call bundle, dist/plain/<provider>.cjs, is entered
+// there too), and each library is recognised by a string its code carries however the bundle is
+// split or minified.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

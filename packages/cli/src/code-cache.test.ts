@@ -49,7 +49,7 @@ describe('runWithCodeCache', () => {
     assert.equal((await call(file, cache)).cacheUsed, false);
     assert.equal(statSync(cache).mode & 0o777, 0o700);
     const [bin] = cacheFiles(cache);
-    assert.match(bin!, /^test-[0-9a-f]{32}\.bin$/);
+    assert.match(bin!, /^test-v\d+\.\d+\.\d+-[0-9a-f]{32}\.bin$/);
     assert.equal(statSync(join(cache, bin!)).mode & 0o777, 0o600);
     assert.equal((await call(file, cache)).cacheUsed, true);
     assert.deepEqual(cacheFiles(cache), [bin]);

@@ -56,7 +56,9 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, nam
     .update(`\0${process.version}\0${process.arch}\0${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)
     .digest('hex')
     .slice(0, 32);
-  const cachePath = cacheDir && join(cacheDir, `${name}-${key}.bin`);
+  // One file per bundle and Node version: a user switching Node versions keeps one cache for each.
+  const prefix = `${name}-${process.version}-`;
+  const cachePath = cacheDir && join(cacheDir, `${prefix}${key}.bin`);
   const cachedData = cachePath ? readCache(cacheDir, cachePath) : undefined;
   const source = `(function (exports, require, module, __filename, __dirname, __ckImport) {${bytes.toString('utf8')}\n})`;
   const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
@@ -78,7 +80,7 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, nam
     save() {
       if (!cacheDir || !cachePath || cacheUsed) return;
       try {
-        writeCache(cacheDir, cachePath, script.createCachedData(), `${name}-`);
+        writeCache(cacheDir, cachePath, script.createCachedData(), prefix);
       } catch {
         // a read-only or full disk: the next call compiles again
       }
@@ -124,7 +126,7 @@ function writeCache(dir: string, path: string, data: Buffer, prefix: string): vo
   } finally {
     rmSync(tmp, { force: true });
   }
-  // One cache per name: another build's or another Node's is dead weight.
+  // One cache per bundle and Node version: another build's is dead weight.
   for (const other of readdirSync(dir)) {
     if (other.startsWith(prefix) && other.endsWith('.bin') && join(dir, other) !== path) rmSync(join(dir, other), { force: true });
   }
