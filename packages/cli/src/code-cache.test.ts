@@ -15,7 +15,7 @@ describe('runWithCodeCache', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
   let n = 0;
 
-  /** A CommonJS script like the plain-call bundle: module.exports, require, and __ckImport for import(). */
+  /** A CommonJS script like the plain-call bundle: module.exports, require, and __ckImport for import() (a built-in through require). */
   function setup(body = '') {
     const dir = join(root, `case-${++n}`);
     mkdirSync(dir);
@@ -23,7 +23,7 @@ describe('runWithCodeCache', () => {
     writeFileSync(
       file,
       `${body}\nconst { basename } = require('node:path');\n` +
-        `module.exports.run = async (x) => ({ twice: x * 2, file: basename(__filename), sep: (await __ckImport('node:path')).sep, rel: (await __ckImport('./data.mjs')).value });\n`,
+        `module.exports.run = async (x) => ({ twice: x * 2, file: basename(__filename), sep: (await __ckImport('node:path')).sep, def: (await __ckImport('node:path')).default === require('node:path'), rel: (await __ckImport('./data.mjs')).value });\n`,
     );
     writeFileSync(join(dir, 'data.mjs'), 'export const value = 42;\n');
     return { file, cache: join(dir, 'cache') };
@@ -38,7 +38,7 @@ describe('runWithCodeCache', () => {
       process.stdout.write(JSON.stringify({ result, cacheUsed: script.cacheUsed }));
     })`;
     const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', child], { encoding: 'utf8' })) as { result: unknown; cacheUsed: boolean };
-    assert.deepEqual(out.result, { twice: 42, file: 'script.cjs', sep: '/', rel: 42 });
+    assert.deepEqual(out.result, { twice: 42, file: 'script.cjs', sep: '/', def: true, rel: 42 });
     return out;
   }
 

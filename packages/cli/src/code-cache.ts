@@ -22,7 +22,7 @@ import {
   writeFileSync,
   type Stats,
 } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module, { createRequire, isBuiltin } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -70,7 +70,13 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, nam
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dir);
   const require = createRequire(file);
   require.cache[file] = mod;
-  const importer = (specifier: string) => import(specifier.startsWith('.') ? pathToFileURL(resolve(dir, specifier)).href : specifier);
+  const importer = (specifier: string): Promise<unknown> => {
+    // A Node built-in (`await import('node:http')` in a provider) through require: import() would
+    // start the ES module loader, a dozen internal modules, for a module require() has at hand.
+    // The same named exports, and `default` as import() has it.
+    if (isBuiltin(specifier)) return Promise.resolve().then(() => builtinNamespace(require(specifier)));
+    return import(specifier.startsWith('.') ? pathToFileURL(resolve(dir, specifier)).href : specifier);
+  };
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, require, mod, file, dir, importer);
   mod.loaded = true;
 
@@ -86,6 +92,10 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, nam
       }
     },
   };
+}
+
+function builtinNamespace(mod: object): object {
+  return Object.assign(Object.create(mod) as object, { default: mod });
 }
 
 /** Ours and private (owner only), or on Windows (no uids, the profile's ACLs) a plain file or directory. */
