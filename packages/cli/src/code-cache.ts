@@ -72,7 +72,7 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, nam
   require.cache[file] = mod;
   const importer = (specifier: string): Promise<unknown> => {
     // A Node built-in (`await import('node:http')` in a provider) through require: import() would
-    // start the ES module loader, a dozen internal modules, for a module require() has at hand.
+    // start the ES module loader, about 8 internal modules, for a module require() has at hand.
     // The same named exports, and `default` as import() has it.
     if (isBuiltin(specifier)) return Promise.resolve().then(() => builtinNamespace(require(specifier)));
     return import(specifier.startsWith('.') ? pathToFileURL(resolve(dir, specifier)).href : specifier);
