@@ -10,7 +10,9 @@
 // runs the commands round-robin instead (see interleaved() below), for a machine shared with other work. When Debian's AWS CLI v2
 // is at /usr/bin/aws (`apt-get install awscli`; bench/aws.mjs installs it), its
 // `secretsmanager get-secret-value` on the same endpoint joins the same run, for the issue's
-// "≥ 5× faster than the AWS CLI" target. /usr/bin/aws by path: a version manager's `aws` earlier on
+// "≥ 5× faster than the AWS CLI" target. Each claude-key call of this build also runs with
+// CLAUDE_KEY_CODE_CACHE_DIR=off: the plain-call bundle compiled without its code cache, as on the
+// first call after an install or upgrade. /usr/bin/aws by path: a version manager's `aws` earlier on
 // PATH may be the v1 CLI.
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -52,6 +54,9 @@ const env = {
   ...process.env,
   HOME: home,
   XDG_CONFIG_HOME: join(home, '.config'),
+  // The plain-call bundles' V8 code cache (<cache>/claude-key/code): made by the check calls below
+  // and kept, as it is for a user between sessions; the token cache is what each run empties.
+  XDG_CACHE_HOME: join(home, '.cache'),
   VAULT_ADDR: vault.address,
   VAULT_TOKEN: vault.rootToken,
   AWS_ACCESS_KEY_ID: KEY_ID,
@@ -95,6 +100,8 @@ try {
     for (const [build, bin] of Object.entries(builds)) {
       // hyperfine cannot set an environment per command, so the cache directory goes through env(1).
       commands.push({ name: `claude-key ${name} cold${build ? ` (${build})` : ''}`, prepare: `rm -rf ${cold}`, command: `env CLAUDE_KEY_CACHE_DIR=${cold} node ${bin} ${calls[name]}` });
+      // This build's first call after an install or upgrade: no code cache yet (nor written).
+      if (bin === AFTER) commands.push({ name: `claude-key ${name} cold, no code cache${build ? ` (${build})` : ''}`, prepare: `rm -rf ${cold}`, command: `env CLAUDE_KEY_CACHE_DIR=${cold} CLAUDE_KEY_CODE_CACHE_DIR=off node ${bin} ${calls[name]}` });
     }
     if (name === 'aws' && awsCli) commands.push({ name: 'aws secretsmanager get-secret-value (AWS CLI v2)', prepare: 'true', command: awsCli });
   }

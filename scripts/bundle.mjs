@@ -7,7 +7,7 @@
 import { build } from 'esbuild';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 // With code splitting, esbuild turns `await import('some-commonjs-package')` into a chunk whose
 // only export is `default` (module.exports), so `(await import('yaml')).parse` was undefined in the
@@ -132,8 +132,9 @@ await build({
 });
 chmodSync(`${outdir}/claude-key.cjs`, 0o755);
 
-await build({
+const full = await build({
   ...common,
+  metafile: true,
   entryPoints: { main: 'packages/cli/src/full.ts' },
   outdir: `${outdir}/full`,
   // Providers whose code and SDKs bundle cleanly go in their own chunks, sharing the bundle's one
@@ -148,4 +149,57 @@ await build({
   banner: { js: COMMONJS_GLOBALS },
 });
 dropUnusedCommonJsGlobals(`${outdir}/full`);
+
+// The plain-call bundles: dist/plain/<provider>.cjs, one CommonJS script per provider package with
+// the plain token call (packages/cli/src/plain.ts), core, zod and that provider; warm.ts compiles it
+// with a V8 code cache (packages/cli/src/code-cache.ts). What a plain call loads only sometimes
+// stays out of the script and comes from the full build's chunks above: the other providers (a
+// `profile:` reference; their own copy of core, as a plugin provider has, which core's error brand
+// allows) and the third-party packages imported on demand (an SDK client, YAML, google-auth-library).
+// Commander never: a call the plain parser leaves to it goes to the full build as a whole.
+rmSync(`${outdir}/plain`, { recursive: true, force: true });
+const PLAIN_PROVIDERS = ['vault', 'aws', 'gcp', 'jwt'];
+const fullEntries = new Map();
+for (const [file, out] of Object.entries(full.metafile.outputs)) if (out.entryPoint) fullEntries.set(out.entryPoint, file);
+for (const name of PLAIN_PROVIDERS) {
+  const file = `${outdir}/plain/${name}.cjs`;
+  await build({
+    ...common,
+    entryPoints: ['packages/cli/src/plain.ts'],
+    outfile: file,
+    external: [...BUNDLE_EXTERNAL],
+    format: 'cjs',
+    // The script runs in a function of code-cache.ts: no import.meta, no import() (see there).
+    define: { 'import.meta.url': '__ckImportMetaUrl' },
+    banner: { js: 'var __ckImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [fromFullBuild(`@claude-key/provider-${name}`, dirname(file), fullEntries), smithyEsBuilds],
+  });
+  const text = readFileSync(file, 'utf8');
+  const rewritten = text.replace(/(?<![\w$.])import\(/g, '__ckImport(');
+  if (/\bimport\s*\(/.test(rewritten)) throw new Error(`${file}: an import() the rewrite missed`);
+  writeFileSync(file, rewritten);
+}
+console.log(`bundled ${outdir}/plain/{${PLAIN_PROVIDERS.join(',')}}.cjs`);
+
+/**
+ * For a plain-call bundle: a dynamic import of another provider package, of a third-party package
+ * that the full build put in a chunk of its own, or of the commander program (run.ts's runCli,
+ * never called there) becomes an import of that chunk.
+ */
+function fromFullBuild(ownProvider, fromDir, entries) {
+  return {
+    name: 'from-full-build',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData?.inner || args.path === ownProvider) return undefined;
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
+        if (found.errors.length || found.external) return undefined;
+        const file = relative(process.cwd(), found.path);
+        const wanted = args.path.startsWith('@claude-key/provider-') || found.path.includes('/node_modules/') || file === 'packages/core/src/cli/program.ts';
+        const chunk = wanted && (entries.get(`cjs-named:${args.path}`) ?? entries.get(file));
+        return chunk ? { path: `./${relative(fromDir, chunk)}`, external: true } : undefined;
+      });
+    },
+  };
+}
 console.log(`bundled ${outdir}/claude-key.cjs and ${outdir}/full/`);

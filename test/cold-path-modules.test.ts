@@ -2,8 +2,10 @@
 // provider and its SDK, not commander (the full program, for help and the other commands), not YAML
 // (only for a YAML config), not another provider's SDK, and not the addon resolver of the lock's
 // native addon. Checked structurally, not by timing: a
-// loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and each
-// library is recognised by a string its code carries however the bundle is split or minified.
+// loader hook (test/support/module-log.mjs) lists every ES module file the process loads, and the
+// require cache every CommonJS one (the plain-call bundle, dist/plain/<provider>.cjs, is entered
+// there too), and each library is recognised by a string its code carries however the bundle is
+// split or minified.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,7 +89,9 @@ describe('the cold path of the built binary loads only what the call needs', () 
     const run = await coldRun(['vault', '--path', 'secret/litellm/claude-code', '--field', 'api_key'], vaultEnv());
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, 'sk-vault-cold\n');
-    assert.ok(run.files.some((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), `the full CLI was loaded: ${run.files.join(', ')}`);
+    // The plain-call bundle (one CommonJS script, compiled with the code cache), not the full CLI.
+    assert.ok(run.files.includes(join(CLI_BIN, '..', 'plain', 'vault.cjs')), `the plain-call bundle was loaded: ${run.files.join(', ')}`);
+    assert.deepEqual(run.files.filter((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), []);
     assert.deepEqual([...run.loaded].sort(), ['vault']);
     // The cache lock's addon, loaded without require-addon's general resolver (see cache/lock.ts).
     assert.ok(run.files.some((f) => f.endsWith('fs-native-extensions.node')), 'the lock addon was loaded');

@@ -22,3 +22,9 @@ export const providers: ProviderEntry[] = [
 
 /** Names only, for the warm path. */
 export const providerNames = providers.map((p) => p.name);
+
+/**
+ * Provider commands with a plain-call bundle, `dist/plain/<bundle>.cjs` (scripts/bundle.mjs builds
+ * one per provider package: vault, aws, gcp, jwt); a missing bundle sends the call to the full CLI.
+ */
+export const plainBundles: Readonly<Record<string, string>> = { vault: 'vault', aws: 'aws', 'aws-credentials': 'aws', gcp: 'gcp', jwt: 'jwt' };

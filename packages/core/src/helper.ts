@@ -31,6 +31,8 @@ export interface Helper {
   run(argv?: readonly string[], io?: HelperIO): Promise<number>;
   /** The full CLI without trying the warm path first (for an entry point that already tried it). */
   runFull(argv?: readonly string[], io?: HelperIO): Promise<number>;
+  /** A plain token call only: its exit code, or undefined (nothing done or printed) for anything runFull must handle. */
+  runPlain(argv?: readonly string[], io?: HelperIO): Promise<number | undefined>;
 }
 
 export function createHelper(spec: HelperSpec): Helper {
@@ -40,9 +42,14 @@ export function createHelper(spec: HelperSpec): Helper {
     const [{ runCli }, { processIO }] = await Promise.all([import('./cli/run.js'), import('./cli/io.js')]);
     return runCli(full, argv, io ?? processIO());
   };
+  const runPlain = async (argv: readonly string[] = process.argv.slice(2), io?: HelperIO) => {
+    const [{ runPlainCli }, { processIO }] = await Promise.all([import('./cli/run.js'), import('./cli/io.js')]);
+    return runPlainCli(full, argv, io ?? processIO());
+  };
   return {
     spec: full,
     runFull,
+    runPlain,
     async run(argv = process.argv.slice(2), io) {
       const env = io?.env ?? process.env;
       const write = io ? io.stdout : (text: string) => process.stdout.write(text);

@@ -1,6 +1,6 @@
 // Where claude-key keeps its files: the platform's per-user cache and config directories (env-paths).
 import envPaths from 'env-paths';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -11,6 +11,19 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function cacheDir(appName: string, env: Env = process.env): string | undefined {
   const dir = env.CLAUDE_KEY_CACHE_DIR || envPaths(appName, { suffix: '' }).cache;
+  return isAbsolute(dir) ? dir : undefined;
+}
+
+/**
+ * The V8 code cache of the plain-call bundle (packages/cli/src/code-cache.ts): compiled code of
+ * claude-key's own files, no token or secret. `code` under the platform's cache directory for the
+ * app (the token cache's default place; CLAUDE_KEY_CACHE_DIR moves the tokens, not this);
+ * CLAUDE_KEY_CODE_CACHE_DIR overrides it, `off` turns the code cache off. Undefined when off or not absolute.
+ */
+export function codeCacheDir(appName: string, env: Env = process.env): string | undefined {
+  const set = env.CLAUDE_KEY_CODE_CACHE_DIR;
+  if (set === 'off') return undefined;
+  const dir = set || join(envPaths(appName, { suffix: '' }).cache, 'code');
   return isAbsolute(dir) ? dir : undefined;
 }
 

@@ -3,7 +3,6 @@
 // The engine (ctx.secret) and the gateway (upstream keys) both resolve references through this, so
 // `~` expansion, trimming and the errors (exit 6 for a missing variable or file) are the same.
 // `profile:NAME` is not here: it runs another profile through the engine, which only the engine can.
-import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { AuthError, ConfigError, NotFoundError } from './errors.js';
 
@@ -75,6 +74,9 @@ export function readEnvSecret(name: string, env: Env): string {
 /** The file's contents, trimmed; warns when other users can read it. Missing is exit 6, unreadable exit 3. */
 export async function readSecretFile(path: string, env: Env, log: { warn(m: string): void }): Promise<string> {
   const full = expandHome(path, env);
+  // On first use: at the top, node:fs/promises loads ~9 more Node modules (fs streams, readline,
+  // watchers) on every cold call, which a call without a secret file never needs.
+  const { readFile, stat } = await import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(full, 'utf8');

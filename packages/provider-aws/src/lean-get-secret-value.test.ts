@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ExitCode, isClaudeKeyError } from '@claude-key/core';
 import { createTestContext } from '@claude-key/core/testing';
 import provider from './index.js';
-import { leanPlan } from './lean-get-secret-value.js';
+import { backoffBase, leanPlan } from './lean-get-secret-value.js';
 import { startAwsTestServer, type AwsTestServer } from './test-support/aws-test-server.js';
 import { cleanupAwsEnv, withAwsEnv, writeSharedFiles } from './test-support/aws-env.js';
 
@@ -126,5 +126,24 @@ describe('aws provider: the path without the SDK client against the test server'
     const got = await read({ secretId: 'flaky' }, { ...keys, ...files, AWS_REGION: 'eu-west-1' });
     assert.equal(got.lean, false);
     assert.deepEqual(server.requests.slice(before).map((r) => r.status), [500, 500, 500]);
+  });
+});
+
+describe('backoffBase: what the lean path retries, by the SDK classification (@smithy/core/retry)', () => {
+  const service = (name: string, httpStatusCode: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+  test('throttling (by code or 429) backs off from 500 ms, transient codes and 5xx from 100 ms', () => {
+    assert.equal(backoffBase(service('ThrottlingException', 400)), 500);
+    assert.equal(backoffBase(service('SomethingElse', 429)), 500);
+    assert.equal(backoffBase(service('RequestTimeout', 400)), 100);
+    assert.equal(backoffBase(service('InternalServiceError', 500)), 100);
+    assert.equal(backoffBase(service('ServiceUnavailable', 503)), 100);
+  });
+  test('socket failures are retried; client errors, aborts and non-errors are not', () => {
+    assert.equal(backoffBase(Object.assign(new Error('reset'), { code: 'ECONNRESET' })), 100);
+    assert.equal(backoffBase(Object.assign(new Error('dns'), { code: 'EAI_AGAIN' })), 100);
+    assert.equal(backoffBase(service('ResourceNotFoundException', 400)), undefined);
+    assert.equal(backoffBase(service('AccessDeniedException', 400)), undefined);
+    assert.equal(backoffBase(Object.assign(new Error('aborted'), { name: 'AbortError', code: 'ECONNRESET' })), undefined);
+    assert.equal(backoffBase('ECONNRESET'), undefined);
   });
 });

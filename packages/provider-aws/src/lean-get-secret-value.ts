@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { isClockSkewError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { ConnectionOptions } from './client-config.js';
 import type { SecretPayload } from './secret-value.js';
 
@@ -129,31 +130,19 @@ class ServiceError extends Error {
   }
 }
 
-// Retry rules of the SDK's standard mode (@smithy/core retry: the error code lists, 3 attempts,
-// full-jitter backoff from 100 ms, 500 ms after throttling, at most 20 s).
+// Retry rules of the SDK's standard mode: its own error classification (@smithy/core/retry: the
+// throttling, transient and clock-skew error codes and statuses), 3 attempts, full-jitter backoff
+// from 100 ms, 500 ms after throttling, at most 20 s.
 const MAX_ATTEMPTS = 3;
-const THROTTLING = new Set([
-  'BandwidthLimitExceeded', 'EC2ThrottledException', 'LimitExceededException', 'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
-  'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'TransactionInProgressException',
-]);
-const TRANSIENT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const CLOCK_SKEW = new Set([
-  'AccessDeniedException', 'AuthFailure', 'InvalidSignatureException', 'RequestExpired', 'RequestInTheFuture', 'RequestTimeTooSkewed', 'SignatureDoesNotMatch',
-]);
 /** The SDK re-signs with the server's clock when the two differ by this much (its isClockSkewed). */
 const SKEW_MS = 300_000;
 
-function backoffBase(err: unknown): number | undefined {
-  if (err instanceof ServiceError) {
-    if (err.$metadata.httpStatusCode === 429 || THROTTLING.has(err.name)) return 500;
-    if (TRANSIENT.has(err.name) || TRANSIENT_STATUS.has(err.$metadata.httpStatusCode)) return 100;
-    return undefined;
-  }
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && TRANSIENT_SOCKET.has(code) ? 100 : undefined;
+/** The backoff base of a retryable failure (a service error or a socket error); undefined: not retried. */
+export function backoffBase(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as Parameters<typeof isTransientError>[0];
+  if (isThrottlingError(e)) return 500;
+  return isTransientError(e) ? 100 : undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -256,7 +245,7 @@ export async function leanGetSecretValue(plan: LeanPlan, input: GetSecretValueIn
     const message = parsed?.message ?? parsed?.Message;
     const failure = new ServiceError(errorCode(reply, parsed), typeof message === 'string' ? message : '', reply.status, typeof requestId === 'string' ? requestId : undefined);
     const serverDate = Date.parse(String(reply.headers.date ?? ''));
-    const skewed = CLOCK_SKEW.has(failure.name) && Number.isFinite(serverDate) && Math.abs(serverDate - (Date.now() + clockOffset)) >= SKEW_MS;
+    const skewed = isClockSkewError(failure as Parameters<typeof isClockSkewError>[0]) && Number.isFinite(serverDate) && Math.abs(serverDate - (Date.now() + clockOffset)) >= SKEW_MS;
     if (skewed && attempt < MAX_ATTEMPTS) {
       clockOffset = serverDate - Date.now();
       continue;

@@ -1,5 +1,4 @@
 // Resolves where Vault is and how to trust it, from options first and the vault CLI's env vars second.
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type ProviderContext } from '@claude-key/core';
 import { VaultClient, type VaultTls } from './client.js';
@@ -17,6 +16,7 @@ function parseBool(name: string, value: string | undefined): boolean | undefined
 }
 
 async function readPem(file: string, what: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
@@ -26,6 +26,7 @@ async function readPem(file: string, what: string): Promise<string> {
 
 /** Every certificate file in a CA directory (like VAULT_CAPATH): files holding a PEM certificate. */
 async function readCaDir(dir: string): Promise<string[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
   let names: string[];
   try {
     names = await readdir(dir);

@@ -1,5 +1,4 @@
 // Gets a Vault token: a static one (VAULT_TOKEN, ~/.vault-token) or a login cached by the engine and renewed.
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AuthError, ConfigError, UsageError, isClaudeKeyError, type ProviderContext } from '@claude-key/core';
@@ -35,6 +34,7 @@ async function staticToken(auth: AuthSettings, ctx: ProviderContext): Promise<st
   if (auth.token) return resolveRef(ctx, auth.token, 'token');
   if (ctx.env.VAULT_TOKEN) return ctx.env.VAULT_TOKEN.trim();
   const file = join(ctx.env.HOME ?? homedir(), '.vault-token');
+  const { readFile } = await import('node:fs/promises');
   const fromFile = await readFile(file, 'utf8').then((text) => text.trim(), () => '');
   if (fromFile) return fromFile;
   throw new AuthError('no Vault token found in VAULT_TOKEN or ~/.vault-token', {

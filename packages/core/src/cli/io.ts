@@ -21,7 +21,11 @@ export function processIO(): HelperIO {
     stderr: (line) => {
       process.stderr.write(`${redact(line.replace(/\n+$/, ''))}\n`);
     },
-    stdin: process.stdin,
+    // On first use: process.stdin builds a stream for whatever stdin is (for /dev/null, fs streams
+    // and readline: ~30 Node modules on a cold call), and a token call never reads it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
   };

@@ -46,24 +46,16 @@ export interface RunContext {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number> {
-  // A CLI process parses each schema once: zod's generated fast path (code built with new Function
-  // on an object schema's first parse) costs more to build and compile than it saves on one parse.
-  z.config({ jitless: true });
-  let label = '';
+  const label = { value: '' };
   try {
-    const split = splitArgs(argv);
-    const ctx = await createRunContext(spec, split, io);
-    const selected = await selectedProvider(ctx);
-    const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
-    if (plain) {
-      await printToken(ctx, plain.flagValues, selected.provider, (l) => (label = l));
-      return 0;
-    }
+    const start = await startRun(spec, argv, io, label);
+    if (typeof start === 'number') return start;
+    const { ctx, selected } = start;
     const { buildProgram } = await import('./program.js');
     let exit = 0;
     const program = buildProgram(ctx, selected, {
       setLabel: (l) => {
-        label = l;
+        label.value = l;
       },
       setExit: (code) => {
         exit = code;
@@ -71,11 +63,40 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
     });
     // Engine flags were taken out by splitArgs (they may stand anywhere); commander sees the rest,
     // with options positional so `jwt keygen --alg` reaches keygen, not jwt.
-    await program.parseAsync(split.command ? [split.command, ...split.rest] : split.rest, { from: 'user' });
+    await program.parseAsync(ctx.split.command ? [ctx.split.command, ...ctx.split.rest] : ctx.split.rest, { from: 'user' });
     return exit;
   } catch (err) {
-    return report(err, spec.name, label, io);
+    return report(err, spec.name, label.value, io);
   }
+}
+
+/**
+ * A plain token call only (the plain-call bundle, scripts/bundle.mjs): the exit code when this is
+ * one, else undefined, with nothing printed, so the caller hands the arguments to runCli. Up to
+ * that point it does what runCli does, step for step: the same errors, the same messages.
+ */
+export async function runPlainCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number | undefined> {
+  const label = { value: '' };
+  try {
+    const start = await startRun(spec, argv, io, label);
+    return typeof start === 'number' ? start : undefined;
+  } catch (err) {
+    return report(err, spec.name, label.value, io);
+  }
+}
+
+/** The run up to commander: a plain call runs here (resolves to 0); anything else returns its context. */
+async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO, label: { value: string }): Promise<number | { ctx: RunContext; selected: { name: string; provider?: Provider } }> {
+  // A CLI process parses each schema once: zod's generated fast path (code built with new Function
+  // on an object schema's first parse) costs more to build and compile than it saves on one parse.
+  z.config({ jitless: true });
+  const split = splitArgs(argv);
+  const ctx = await createRunContext(spec, split, io);
+  const selected = await selectedProvider(ctx);
+  const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
+  if (!plain) return { ctx, selected };
+  await printToken(ctx, plain.flagValues, selected.provider, (l) => (label.value = l));
+  return 0;
 }
 
 /**
