@@ -225,32 +225,30 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
   };
   // The answer as the client gets it: chunks are usage-counted as they pass (so a client that leaves
   // mid-answer is charged for what it was sent), and an upstream failure once bytes are out becomes
-  // an error in the client's framing, ending the answer normally.
-  const relayed = relay(output, res, {
-    chunk(chunk) {
-      if (tapOutput) tap.feed(chunk);
-      sideTap?.write(chunk);
-      // Writes are held until the loop has handled every event of this turn (setImmediate runs
-      // after them), so chunks that arrived together, and the end that follows the last of them,
-      // leave in one write: one packet and one wake-up for the client instead of several.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        setImmediate(uncork);
-      }
-    },
-    end: () => sideTap?.end(),
-    failure(err) {
-      if (signal.aborted || res.destroyed) return undefined;
-      const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
-      ctx.errorType = error.type;
-      return Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error));
-    },
-  });
-  // A client that goes away destroys the upstream body (releasing its connection), an upstream that
-  // fails ends the answer; either way nothing is left half open.
+  // an error in the client's framing, ending the answer normally. A client that goes away destroys
+  // the upstream body (releasing its connection); either way nothing is left half open.
   try {
-    await relayed;
+    await relay(output, res, {
+      chunk(chunk) {
+        if (tapOutput) tap.feed(chunk);
+        sideTap?.write(chunk);
+        // Writes are held until the loop has handled every event of this turn (setImmediate runs
+        // after them), so chunks that arrived together, and the end that follows the last of them,
+        // leave in one write: one packet and one wake-up for the client instead of several.
+        if (!corked) {
+          corked = true;
+          res.cork();
+          setImmediate(uncork);
+        }
+      },
+      end: () => sideTap?.end(),
+      failure(err) {
+        if (signal.aborted || res.destroyed) return undefined;
+        const error = err instanceof ApiError ? err : failure(target.upstream.name, target.upstream.timeoutMs, err);
+        ctx.errorType = error.type;
+        return Buffer.from(canonical.format === 'bedrock' ? encodeException(error) : encodeSseError(error));
+      },
+    });
   } catch {
     ctx.status = 499; // the client went away before the answer ended
   }
