@@ -56,30 +56,26 @@ describe('relay', () => {
     assert.equal(source.destroyed, true, 'the upstream body (and so its connection) is released');
   });
 
-  it('turns an upstream failure into the last chunk and ends the answer normally', async () => {
-    const source = new PassThrough();
-    const c = client();
-    const errors: unknown[] = [];
-    const done = relay(source, c.res, hooks({ failure: (err) => (errors.push(err), Buffer.from('event: error\n\n')) }).h);
-    source.write('data: a\n\n');
-    source.destroy(new Error('connection reset'));
-    await done;
-    assert.equal(c.text(), 'data: a\n\nevent: error\n\n');
-    assert.equal(c.res.writableEnded, true);
-    assert.match(String(errors[0]), /connection reset/);
-  });
-
-  it('treats a body that closes before its end as a failure', async () => {
-    const source = new PassThrough();
-    const c = client();
-    const errors: unknown[] = [];
-    const done = relay(source, c.res, hooks({ failure: (err) => (errors.push(err), Buffer.from('event: error\n\n')) }).h);
-    source.write('data: a\n\n');
-    source.destroy(); // no error, no end
-    await done;
-    assert.ok(errors[0] instanceof PrematureCloseError);
-    assert.equal(c.text(), 'data: a\n\nevent: error\n\n');
-  });
+  // An upstream that errors, and one whose body closes with neither an error nor an end.
+  const failures: [string, (source: PassThrough) => void, (err: unknown) => boolean][] = [
+    ['an upstream error', (source) => source.destroy(new Error('connection reset')), (err) => /connection reset/.test(String(err))],
+    ['a body that closes before its end', (source) => source.destroy(), (err) => err instanceof PrematureCloseError],
+  ];
+  for (const [name, fail, isTheFailure] of failures) {
+    it(`turns ${name} into the last chunk and ends the answer normally`, async () => {
+      const source = new PassThrough();
+      const c = client();
+      const errors: unknown[] = [];
+      const done = relay(source, c.res, hooks({ failure: (err) => (errors.push(err), Buffer.from('event: error\n\n')) }).h);
+      source.write('data: a\n\n');
+      fail(source);
+      await done;
+      assert.equal(c.text(), 'data: a\n\nevent: error\n\n');
+      assert.equal(c.res.writableEnded, true);
+      assert.equal(errors.length, 1);
+      assert.ok(isTheFailure(errors[0]), `the failure hook saw ${String(errors[0])}`);
+    });
+  }
 
   it('fails the answer (destroys the client side and rejects) when there is no last chunk to send', async () => {
     const source = new PassThrough();

@@ -11,8 +11,8 @@
 // Why not stream.pipeline: per answer it builds an AbortController and aborts it when done (a
 // DOMException with a captured stack), an end-of-stream watcher per stream and pipe()'s listeners,
 // and the promise API adds its own. With one or two chunks per answer that fixed cost was a quarter
-// of the gateway's CPU per streamed answer (docs/benchmarks.md). Four listeners do the same job here,
-// and stream-release.test.ts checks each release.
+// of the gateway's CPU per streamed answer (docs/benchmarks.md). Four listeners do the same job here;
+// answer-stream.test.ts checks each release, stream-release.test.ts the same through the gateway.
 import type { Readable, Writable } from 'node:stream';
 
 export interface RelayHooks {
@@ -33,7 +33,6 @@ export class PrematureCloseError extends Error {
 /** Resolves once the answer has ended normally; rejects when the client went away first. */
 export function relay(source: Readable, res: Writable, hooks: RelayHooks): Promise<void> {
   return new Promise((resolve, reject) => {
-    let settled = false;
     const resume = () => source.resume();
     const onData = (chunk: Buffer) => {
       try {
@@ -47,7 +46,6 @@ export function relay(source: Readable, res: Writable, hooks: RelayHooks): Promi
       }
     };
     const detach = () => {
-      settled = true;
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
@@ -74,7 +72,6 @@ export function relay(source: Readable, res: Writable, hooks: RelayHooks): Promi
     };
     const onSourceClose = () => onError(new PrematureCloseError());
     const onClientClose = () => {
-      if (settled) return;
       detach();
       source.destroy();
       reject(new Error('The client closed the connection before the answer ended.'));

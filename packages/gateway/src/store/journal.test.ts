@@ -1,6 +1,7 @@
 // The record journal: what an earlier run left is replayed; segments go once the store has their records.
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +12,17 @@ import type { RequestRecord } from './record.js';
 
 /** Segment files in every slot of a journal directory. */
 const segments = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.jsonl'));
+
+/** Wraps `op` so that each call is counted and waits until the test runs `held.shift()!()`. */
+function heldCalls<A extends unknown[]>(op: (...args: A) => Promise<unknown>) {
+  const held: (() => void)[] = [];
+  let calls = 0;
+  const call = (...args: A): Promise<unknown> => {
+    calls++;
+    return new Promise((resolve, reject) => held.push(() => void op(...args).then(resolve, reject)));
+  };
+  return { held, call, count: () => calls };
+}
 
 describe('record journal', () => {
   it('replays records an earlier run did not release, skipping a line torn by a crash', async () => {
@@ -105,14 +117,9 @@ describe('record journal', () => {
   it('lets concurrent appends share fsyncs (group commit) and acknowledges no record before its fsync is done', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ckg-group-'));
     // Every durable write (a write and its fsync) the journal asks for waits here until the test lets it run.
-    const held: (() => void)[] = [];
-    let syncs = 0;
-    const journal = FileJournal.open(dir, 'fsync', {
-      durableWrite: (fh, data) => {
-        syncs++;
-        return new Promise((resolve, reject) => held.push(() => void fh.write(data).then(resolve, reject)));
-      },
-    });
+    const durable = heldCalls((fh: FileHandle, data: Buffer) => fh.write(data));
+    const { held } = durable;
+    const journal = FileJournal.open(dir, 'fsync', { durableWrite: durable.call });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const untilHeld = async () => {
       while (!held.length) await turn();
@@ -131,34 +138,29 @@ describe('record journal', () => {
     held.shift()!();
     await Promise.all(appended);
     assert.equal(acked.size, N);
-    assert.equal(syncs, 2, `${N} concurrent appends share fsyncs: one for the first record, one for the ${N - 1} queued behind it`);
+    assert.equal(durable.count(), 2, `${N} concurrent appends share fsyncs: one for the first record, one for the ${N - 1} queued behind it`);
     await journal.close();
     rmSync(dir, { recursive: true, force: true });
   });
   it('write mode: acknowledges at once, syncs in the background one at a time, and syncs again for writes made during a sync', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ckg-bgsync-'));
     // Each background fdatasync waits here until the test lets it finish.
-    const held: (() => void)[] = [];
-    let syncs = 0;
-    const journal = FileJournal.open(dir, 'write', {
-      backgroundSync: (fh) => {
-        syncs++;
-        return new Promise((resolve, reject) => held.push(() => void fh.datasync().then(resolve, reject)));
-      },
-    });
+    const background = heldCalls((fh: FileHandle) => fh.datasync());
+    const { held } = background;
+    const journal = FileJournal.open(dir, 'write', { backgroundSync: background.call });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     await journal.append(testRecord(1)); // acknowledged with its sync still outstanding
-    assert.equal(syncs, 1);
+    assert.equal(background.count(), 1);
     await Promise.all([2, 3, 4].map((i) => journal.append(testRecord(i))));
-    assert.equal(syncs, 1, 'one background sync at a time');
+    assert.equal(background.count(), 1, 'one background sync at a time');
     held.shift()!();
     // The three written during the first sync get a second one, after at most SYNC_INTERVAL_MS.
-    for (let i = 0; i < 200 && syncs < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.equal(syncs, 2, 'writes made during a sync are synced by the next');
+    for (let i = 0; i < 200 && background.count() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(background.count(), 2, 'writes made during a sync are synced by the next');
     held.shift()!();
     for (let i = 0; i < 10; i++) await turn();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(syncs, 2, 'nothing written since: no further sync');
+    assert.equal(background.count(), 2, 'nothing written since: no further sync');
     await journal.close();
     rmSync(dir, { recursive: true, force: true });
   });

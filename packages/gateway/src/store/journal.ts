@@ -30,8 +30,8 @@ class Segment {
 /**
  * `write` (default): an answer ends once its record is in the kernel's page cache; an fdatasync
  * follows in the background, one at a time and at most SYNC_INTERVAL_MS apart, so a record is on
- * disk within about 10 ms plus one fsync of its answer. Survives the process being killed and any store outage (what the journal is for); a
- * power cut can lose the records of the last fsync's window. `fsync`: an answer ends only once its
+ * disk within about 10 ms plus one fsync of its answer. Survives the process being killed and any
+ * store outage (what the journal is for); a power cut can lose the records of that window. `fsync`: an answer ends only once its
  * record is on disk (survives a power cut), at the cost of the disk's fsync time on every answer:
  * 0.8 ms p50 and 4-50 ms p99 on the disk of docs/benchmarks.md, over the 1 ms budget for the
  * gateway's added latency.
