@@ -29,7 +29,7 @@ import { RateLimits } from './limits.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { compose } from './pipeline.js';
-import { accountStage } from './stages/account.js';
+import { AccountedResponse, accountStage } from './stages/account.js';
 import { authenticateStage } from './stages/authenticate.js';
 import { budgetStage } from './stages/budget.js';
 import { forwardStage } from './stages/forward.js';
@@ -346,7 +346,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
     trust,
     handle,
     async listen(port = config.listen.port, host = config.listen.host) {
-      server = createServer(serverOptions, handle);
+      server = createServer({ ...serverOptions, ServerResponse: AccountedResponse }, handle);
       const url = await startServer(server, port, host);
       if (config.metrics.port !== undefined) {
         metricsServer = createServer(serverOptions, (req, res) => {

@@ -12,7 +12,7 @@ import { GatewayError, permissionError, rateLimited, toApiError } from './errors
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { compose, stage, type Stage } from './pipeline.js';
-import { accountStage } from './stages/account.js';
+import { AccountedResponse, accountStage } from './stages/account.js';
 import { budgetStage, requestCost } from './stages/budget.js';
 import type { RequestRecord } from './store/record.js';
 
@@ -174,7 +174,7 @@ describe('account stage', () => {
       },
     };
     const run = compose([accountStage({ config, recorder, metrics: createMetrics(), log: silent }), ...inner]);
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer({ ServerResponse: AccountedResponse }, (req: IncomingMessage, res: ServerResponse) => {
       const ctx = {
         id: `req-${records.length}`, req, res, receivedAt: Date.now(), startedAt: performance.now(),
         format: 'anthropic', operation: 'messages', route: { kind: 'model', format: 'anthropic' },
@@ -250,6 +250,17 @@ describe('account stage', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('refuses to run on a response that cannot hold its end (a server made without AccountedResponse)', async () => {
+    const account = accountStage({ config, recorder: { add: () => Promise.resolve() }, metrics: createMetrics(), log: silent });
+    const { ServerResponse: PlainResponse, IncomingMessage: PlainRequest } = await import('node:http');
+    const { Socket } = await import('node:net');
+    const req = new PlainRequest(new Socket());
+    const ctx = { id: 'r', req, res: new PlainResponse(req) } as unknown as RequestContext;
+    let ran = false;
+    await assert.rejects(async () => account.run(ctx, async () => void (ran = true)), /AccountedResponse/);
+    assert.equal(ran, false, 'nothing after accounting ran unaccounted');
   });
 
   it('a client that leaves mid-answer gets one record, as 499', async () => {
