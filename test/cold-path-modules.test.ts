@@ -7,7 +7,7 @@
 // there too), and each library is recognised by a string its code carries however the bundle is
 // split or minified.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +122,22 @@ describe('the cold path of the built binary loads only what the call needs', () 
     const profile = await coldRun(['aws', '--config', config, '--profile', 'team'], awsEnv());
     assert.equal(profile.stdout, 'sk-aws-cold\n', profile.stderr);
     assert.ok(profile.files.some((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), 'the full CLI took it');
+  });
+
+  it('an aws call with a config file: the full CLI validates it once; then plain calls read its snapshot, without zod or YAML', async () => {
+    const config = join(dir, 'defaults.yaml');
+    writeFileSync(config, 'defaults:\n  timeout: 5s\nprofiles:\n  team:\n    provider: aws\n    secret-id: team/anthropic\n');
+    const cache = join(dir, 'config-cache');
+    const args = ['aws', '--config', config, '--secret-id', 'team/anthropic', '--endpoint-url', aws.url];
+    const first = await coldRun(args, { ...awsEnv(), CLAUDE_KEY_CACHE_DIR: cache });
+    assert.equal(first.stdout, 'sk-aws-cold\n', first.stderr);
+    assert.ok(first.files.some((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), 'the full CLI took the first call');
+    // The token expires (its entry is gone); the config's snapshot stays.
+    for (const f of readdirSync(cache)) if (!f.startsWith('config-')) rmSync(join(cache, f), { recursive: true, force: true });
+    const next = await coldRun(args, { ...awsEnv(), CLAUDE_KEY_CACHE_DIR: cache });
+    assert.equal(next.stdout, 'sk-aws-cold\n', next.stderr);
+    assert.deepEqual(next.files.filter((f) => f.startsWith(join(CLI_BIN, '..', 'full'))), []);
+    assert.deepEqual([...next.loaded].sort(), ['awsSecretsManager']);
   });
 
   it('an aws call with a named AWS profile loads the SDK client and its credential chain (still not STS)', async () => {

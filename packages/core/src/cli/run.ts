@@ -2,6 +2,7 @@
 // A plain token call (`claude-key vault --path x --field y`, `claude-key --profile work`) is parsed
 // here without commander; everything else (help, parse errors, the other commands) goes to the
 // commander program in program.ts, loaded only then.
+import { accessSync, constants } from 'node:fs';
 import * as z from 'zod';
 import { ClaudeKeyError, ConfigError, ExitCode, InternalError, UsageError, isClaudeKeyError } from '../errors.js';
 import { redact } from '../redact.js';
@@ -16,6 +17,7 @@ import {
   resolveTarget,
   splitArgs,
   invocationKey,
+  loadConfigFast,
   type ConfigFile,
   type SplitArgs,
 } from '../invocation.js';
@@ -79,7 +81,7 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
 export async function runPlainCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number | undefined> {
   const label = { value: '' };
   try {
-    const start = await startRun(spec, argv, io, label);
+    const start = await startRun(spec, argv, io, label, true);
     return typeof start === 'number' ? start : undefined;
   } catch (err) {
     if ((err as { code?: unknown } | undefined)?.code === NEEDS_ZOD) return undefined;
@@ -88,12 +90,12 @@ export async function runPlainCli(spec: HelperSpec, argv: readonly string[], io:
 }
 
 /** The run up to commander: a plain call runs here (resolves to 0); anything else returns its context. */
-async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO, label: { value: string }): Promise<number | { ctx: RunContext; selected: { name: string; provider?: Provider } }> {
+async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO, label: { value: string }, plainOnly = false): Promise<number | { ctx: RunContext; selected: { name: string; provider?: Provider } }> {
   // A CLI process parses each schema once: zod's generated fast path (code built with new Function
   // on an object schema's first parse) costs more to build and compile than it saves on one parse.
   z.config({ jitless: true });
   const split = splitArgs(argv);
-  const ctx = await createRunContext(spec, split, io);
+  const ctx = await createRunContext(spec, split, io, plainOnly);
   const selected = await selectedProvider(ctx);
   const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider, spec);
   if (!plain) return { ctx, selected };
@@ -170,10 +172,16 @@ function report(err: unknown, helperName: string, label: string, io: HelperIO): 
   return e.exitCode;
 }
 
-export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO): Promise<RunContext> {
+/**
+ * With `fromSnapshot` (a plain call), a config file unchanged since it was loaded and validated
+ * comes from the snapshot that load left (loadConfigFile; the warm path reads it too): no YAML, no
+ * zod, the same config. A file that cannot be read now goes to the loader, for its error.
+ */
+export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO, fromSnapshot = false): Promise<RunContext> {
   const store = new FileStore(cacheDir(spec.name, io.env));
   const located = configPath(spec.name, split.engine.config, io.env);
-  const config = located ? await loadConfigFile(located.path, store) : undefined;
+  const snapshot = located && fromSnapshot && readable(located.path) ? loadConfigFast(located.path, store) : null;
+  const config = located ? (snapshot ?? (await loadConfigFile(located.path, store))) : undefined;
   const base = configBaseDir(config);
   const registry = new ProviderRegistry(spec.providers, [...(base ? [base] : []), io.cwd, ...(spec.pluginDirs ?? [])]);
   const now = spec.now ?? Date.now;
@@ -209,6 +217,15 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
     profileContent: (name) => config?.profiles[name],
   });
   return ctx;
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function loadTokenStore(spec: HelperSpec, name: string): Promise<TokenStore> {
