@@ -194,8 +194,9 @@ console.log(`bundled ${outdir}/plain/{${PLAIN_PROVIDERS.join(',')}}.cjs`);
  * of a cold call to load, docs/benchmarks.md): `zod` becomes a stand-in with zod's export names.
  * Its functions, and any property of its other exports, throw an error with the code core's
  * runPlainCli knows (NEEDS_ZOD in packages/core/src/cli/plain-flags.ts): the call goes to the full
- * CLI, whose zod checks and words it as ever. A plain token call reaches none of them: the options
- * come checked from the plain tables, and the providers' schemas are built on first use only.
+ * CLI, whose zod checks and words it as ever. A token call whose options the plain tables pass
+ * reaches none of them (the providers' schemas are built on first use only), nor does a config
+ * file the full CLI has validated before (its snapshot).
  * `config` (zod's settings, run.ts sets one) has nothing to set here.
  */
 function withoutZod() {
@@ -210,7 +211,9 @@ function withoutZod() {
       return {
         loader: 'js',
         contents: [
-          'const needsZod = () => { throw Object.assign(new Error("this call needs zod: the full CLI takes it"), { code: "claude-key.needsZod" }); };',
+          // Branded as a claude-key error, so that a provider or the engine passes it on as it is
+          // (a `profile:` reference's options checked inside another provider's fetch).
+          'const needsZod = () => { throw Object.assign(new Error("this call needs zod: the full CLI takes it"), { code: "claude-key.needsZod", [Symbol.for("claude-key.error")]: true }); };',
           'const noValue = new Proxy({}, { get: needsZod, has: needsZod });',
           'export const config = () => {};',
           `export { ${names.map((k) => `${stand(k)} as ${k}`).join(', ')} };`,

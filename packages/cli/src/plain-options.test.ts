@@ -76,6 +76,8 @@ describe('the plain option checker agrees with zod on every plain-call provider'
         for (const field of table.fields) {
           for (const value of candidates(field)) {
             const passed = agree(provider, table, { ...base, [field.key]: value });
+            // As from a profile: its `provider` and `description` keys come along.
+            agree(provider, table, { provider: provider.name, description: 'x', ...base, [field.key]: value });
             // Where the table has a check other than a URL's (which passes only URLs zod takes as
             // they are), the checker decides exactly as zod does, but for strings with surrogates
             // (zod counts characters, not UTF-16 units): it hands nothing more to zod.

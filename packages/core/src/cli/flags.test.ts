@@ -201,5 +201,10 @@ describe('describePlainOptions (the plain checker: zod\'s verdict without zod, w
     assert.equal(describePlainOptions(schema.superRefine(() => {})).checkable, false);
     assert.equal(describePlainOptions(schema.transform((o) => o)).checkable, false);
     assert.equal(checkPlainOptions(describePlainOptions(schema.strict().refine(() => true)), { name: 'ab' }), undefined);
+    // A key the schema does not know: dropped as zod drops it, or left to a strict or loose schema.
+    assert.deepEqual(checkPlainOptions(table, { name: 'ab', provider: 'x' }), schema.parse({ name: 'ab', provider: 'x' }));
+    assert.equal(checkPlainOptions(describePlainOptions(schema.strict()), { name: 'ab', provider: 'x' }), undefined);
+    assert.equal(checkPlainOptions(describePlainOptions(schema.loose()), { name: 'ab', provider: 'x' }), undefined);
+    assert.deepEqual(checkPlainOptions(describePlainOptions(schema.strict()), { name: 'ab' }), schema.strict().parse({ name: 'ab' }));
   });
 });

@@ -128,14 +128,14 @@ export function plainFlagValues(
  * then, would be frozen: the plain-call providers' defaults are constants).
  */
 export function describePlainOptions(schema: z.ZodType): PlainOptions {
-  const top = schema._zod.def as unknown as { type: string; shape?: Record<string, Schema>; checks?: unknown[] };
+  const top = schema._zod.def as unknown as { type: string; shape?: Record<string, Schema>; checks?: unknown[]; catchall?: Schema };
   const checkable = top.type === 'object' && !top.checks?.length;
   const shape = top.shape ?? {};
   const fields = describeFields(schema).map(({ key, flag, type, choices }): PlainField => {
     const field = shape[key];
     return { key, flag, type, ...(choices ? { choices } : {}), ...(checkable && field ? plainField(field) : { absent: 'required' }) };
   });
-  return { fields, checkable };
+  return { fields, checkable, stripsUnknown: checkable && top.catchall === undefined };
 }
 
 const JSON_PRIMITIVE = new Set(['string', 'number', 'boolean']);

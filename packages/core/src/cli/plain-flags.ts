@@ -39,6 +39,8 @@ export interface PlainField extends Pick<FieldSpec, 'key' | 'flag' | 'type' | 'c
 export interface PlainOptions {
   fields: PlainField[];
   checkable: boolean;
+  /** The schema drops keys it does not know (a profile's `provider`, say); a strict or loose one leaves them to zod. */
+  stripsUnknown: boolean;
 }
 
 /**
@@ -119,10 +121,11 @@ export function collectFieldValues(
 /**
  * The options zod would make of these values (its output, keys in schema order), when the plain
  * checks can tell they pass; undefined when they fail or cannot be judged here, for zod to decide
- * and word the error. Only for values whose keys are all fields (flag values are).
+ * and word the error.
  */
 export function checkPlainOptions(options: PlainOptions, values: Record<string, unknown>): Record<string, unknown> | undefined {
   if (!options.checkable) return undefined;
+  if (!options.stripsUnknown && Object.keys(values).some((k) => !options.fields.some((f) => f.key === k))) return undefined;
   const out: Record<string, unknown> = {};
   for (const field of options.fields) {
     const value = values[field.key];

@@ -99,7 +99,7 @@ async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO,
   const selected = await selectedProvider(ctx);
   const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider, spec);
   if (!plain) return { ctx, selected };
-  await printToken(ctx, plain.flagValues, selected.provider, (l) => (label.value = l), plain.options);
+  await printToken(ctx, plain.flagValues, selected.provider, (l) => (label.value = l));
   return 0;
 }
 
@@ -108,18 +108,11 @@ async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO,
  * error messages, then prints the token, the one line this process writes to stdout. Without a
  * provider it is `--profile NAME` alone.
  */
-export async function printToken(
-  ctx: RunContext,
-  flagValues: Record<string, unknown>,
-  provider: Provider | undefined,
-  setLabel: (label: string) => void,
-  /** The provider's options already checked (the plain checker), else flagValues go through its schema. */
-  checked?: Record<string, unknown>,
-): Promise<void> {
+export async function printToken(ctx: RunContext, flagValues: Record<string, unknown>, provider: Provider | undefined, setLabel: (label: string) => void): Promise<void> {
   const { split } = ctx;
   if (!provider) setLabel(`profile ${resolveTarget(split, ctx.config).profileName}`);
   else setLabel(split.engine.profile ? `profile ${split.engine.profile} (${provider.name})` : provider.name);
-  const result = await fetchToken(ctx, split, flagValues, 0, provider, undefined, checked);
+  const result = await fetchToken(ctx, split, flagValues, 0, provider);
   ctx.io.stdout(`${result.token}\n`);
 }
 
@@ -127,25 +120,14 @@ export async function printToken(
  * A token call commander would parse without a word to say: a provider with flags it knows, or a
  * profile alone. Anything else (help, an unknown or repeated flag, a missing or odd value, an
  * extra command) returns undefined and goes to commander, which owns those messages.
- *
- * With the provider's options as plain data (HelperSpec.plainOptions: the plain-call bundle), its
- * zod schema is neither built nor run for flags the plain checker passes (`options`); what it would
- * refuse or cannot judge goes through zod as ever: here, or, in a bundle without zod, in the full
- * CLI (zod's stand-in there throws NEEDS_ZOD, and runPlainCli hands the call on).
  */
-function plainCall(split: SplitArgs, provider: Provider | undefined, spec: HelperSpec): { flagValues: Record<string, unknown>; options?: Record<string, unknown> } | undefined {
+function plainCall(split: SplitArgs, provider: Provider | undefined, spec: HelperSpec): { flagValues: Record<string, unknown> } | undefined {
   if (!split.command) return split.engine.profile !== undefined && split.rest.length === 0 ? { flagValues: {} } : undefined;
   if (!provider) return undefined;
+  // The provider's flags as plain data (HelperSpec.plainOptions, the plain-call bundle), else from its schema.
   const table = spec.plainOptions?.[provider.name];
-  if (!table) {
-    const flagValues = plainFlagValues(provider, split.rest);
-    return flagValues && { flagValues };
-  }
-  const flagValues = parsePlainFlags(table.fields, provider, split.rest);
-  if (!flagValues) return undefined;
-  // A profile's options join the flags': zod checks those, as it checks what the table cannot.
-  const options = split.engine.profile === undefined ? checkPlainOptions(table, flagValues) : undefined;
-  return options ? { flagValues, options } : { flagValues };
+  const flagValues = table ? parsePlainFlags(table.fields, provider, split.rest) : plainFlagValues(provider, split.rest);
+  return flagValues && { flagValues };
 }
 
 /** Commander's own errors (help shown, version, a parse error it already printed), told apart without loading it. */
@@ -255,14 +237,17 @@ export async function fetchToken(
   depth = 0,
   providerOverride?: Provider,
   purpose?: Purpose,
-  /** flagOptions already checked as the provider's options (the plain checker; no profile options). */
-  checked?: Record<string, unknown>,
 ): Promise<TokenResult & { label: string }> {
   const target = resolveTarget(split, ctx.config);
   const provider = providerOverride ?? (await ctx.registry.load(target.provider));
   const label = target.profileName ? `profile ${target.profileName} (${target.provider})` : target.provider;
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
-  const options = checked ?? validateOptions(provider, label, { ...target.profileOptions, ...flagOptions }, ctx.spec.name);
+  const merged = { ...target.profileOptions, ...flagOptions };
+  // The plain checker (the provider's options as plain data: the plain-call bundle) where it can
+  // tell, so the schema is neither built nor run; zod for the rest, and for every error message.
+  // Without zod in the bundle, zod's stand-in throws NEEDS_ZOD and the full CLI takes the call.
+  const table = ctx.spec.plainOptions?.[provider.name];
+  const options = (table && checkPlainOptions(table, merged)) ?? validateOptions(provider, label, merged, ctx.spec.name);
   const result = await ctx.engine.getToken({
     invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd, purpose),
     cwd: ctx.io.cwd,
