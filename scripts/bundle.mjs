@@ -153,7 +153,8 @@ const full = await build({
 dropUnusedCommonJsGlobals(`${outdir}/full`);
 
 // The plain-call bundles: dist/plain/<provider>.cjs, one CommonJS script per provider package with
-// the plain token call (packages/cli/src/plain.ts), core, zod and that provider; warm.ts compiles it
+// the plain token call (packages/cli/src/plain.ts), core, zod (but for aws: withoutZod) and that
+// provider, with its option tables (plainOptionTables); warm.ts compiles it
 // with a V8 code cache (packages/cli/src/code-cache.ts). What a plain call loads only sometimes
 // stays out of the script and comes from the full build's chunks above: the other providers (a
 // `profile:` reference; their own copy of core, as a plugin provider has, which core's error brand
