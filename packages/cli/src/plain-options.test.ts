@@ -3,7 +3,6 @@
 // same output; what zod refuses, the checker must leave to it (the full CLI then words the error).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type * as z from 'zod';
 import type { Provider } from '@claude-key/core';
 import { describeFields, describePlainOptions } from '../../core/src/cli/flags.js';
 import { checkPlainOptions, type PlainField } from '../../core/src/cli/plain-flags.js';
@@ -26,7 +25,8 @@ const OTHERS = [true, false, null, [], ['https://a.example'], ['ftp://a.example'
 /** Every candidate, with the field's own choices first. */
 const candidates = (field: PlainField): unknown[] => [...(field.choices ?? []), ...STRINGS, ...NUMBERS, ...OTHERS];
 
-const shapeOf = (provider: Provider) => (provider.options as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
+/** The schema of each option (the providers' options are zod objects). */
+const shapeOf = (provider: Provider) => (provider.options as unknown as { shape: Record<string, Provider['options']> }).shape;
 
 async function plainProviders(): Promise<Provider[]> {
   return Promise.all(Object.keys(plainBundles).map(async (name) => (await providers.find((p) => p.name === name)!.load()) as Provider));

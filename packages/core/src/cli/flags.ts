@@ -4,7 +4,6 @@ import { kebab, parsePlainFlags, type FieldSpec, type PlainCheck, type PlainFiel
 
 export { collectFieldValues, kebab, type FieldSpec } from './plain-flags.js';
 
-
 /**
  * The flags of a provider's options, read from the schema's definitions (zod's `_zod.def`, the
  * introspection zod documents for library authors). This used to go through `z.toJSONSchema`, which
@@ -199,8 +198,7 @@ function plainCheck(schema: Schema): PlainCheck | undefined {
         else if (c.check === 'length_equals') {
           check.min = Math.max(check.min ?? 0, c.length as number);
           check.max = Math.min(check.max ?? Infinity, c.length as number);
-        }
-        else if (c.check === 'string_format' && c.format === 'regex') (check.patterns ??= []).push(pattern(c.pattern as RegExp));
+        } else if (c.check === 'string_format' && c.format === 'regex') (check.patterns ??= []).push(pattern(c.pattern as RegExp));
         else return undefined;
       }
       return check;
