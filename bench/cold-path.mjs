@@ -75,6 +75,10 @@ const calls = {
   jwt: 'jwt --aud claude-gateway --team platform',
 };
 const builds = BEFORE ? { before: BEFORE, after: AFTER } : { '': AFTER };
+// Each build's V8 code cache in a directory of its own: a build removes the other caches of its
+// provider bundle and Node version (code-cache.ts), so in one directory two builds would each find
+// the other's cache, compile without one and write theirs on every run.
+const codeCache = (build) => join(home, '.cache', 'claude-key', build ? `code-${build}` : 'code');
 const awsCli = existsSync(AWS_CLI)
   ? `${AWS_CLI} secretsmanager get-secret-value --secret-id bench/anthropic --endpoint-url ${aws.url} --query SecretString --output text`
   : undefined;
@@ -86,7 +90,7 @@ try {
   await run('node', [AFTER, 'jwt', 'keygen'], { env });
   for (const [build, bin] of Object.entries(builds)) {
     for (const [name, args] of Object.entries(calls)) {
-      const { stdout } = await run('node', [bin, ...args.split(' ')], { env: { ...env, CLAUDE_KEY_CACHE_DIR: join(out, 'check-cache') }, encoding: 'utf8' });
+      const { stdout } = await run('node', [bin, ...args.split(' ')], { env: { ...env, CLAUDE_KEY_CACHE_DIR: join(out, 'check-cache'), CLAUDE_KEY_CODE_CACHE_DIR: codeCache(build) }, encoding: 'utf8' });
       if (!stdout.trim()) throw new Error(`${build} ${name}: no output`);
       rmSync(join(out, 'check-cache'), { recursive: true, force: true });
     }
@@ -99,7 +103,7 @@ try {
   for (const name of Object.keys(calls)) {
     for (const [build, bin] of Object.entries(builds)) {
       // hyperfine cannot set an environment per command, so the cache directory goes through env(1).
-      commands.push({ name: `claude-key ${name} cold${build ? ` (${build})` : ''}`, prepare: `rm -rf ${cold}`, command: `env CLAUDE_KEY_CACHE_DIR=${cold} node ${bin} ${calls[name]}` });
+      commands.push({ name: `claude-key ${name} cold${build ? ` (${build})` : ''}`, prepare: `rm -rf ${cold}`, command: `env CLAUDE_KEY_CACHE_DIR=${cold} CLAUDE_KEY_CODE_CACHE_DIR=${codeCache(build)} node ${bin} ${calls[name]}` });
       // This build's first call after an install or upgrade: no code cache yet (nor written).
       if (bin === AFTER) commands.push({ name: `claude-key ${name} cold, no code cache${build ? ` (${build})` : ''}`, prepare: `rm -rf ${cold}`, command: `env CLAUDE_KEY_CACHE_DIR=${cold} CLAUDE_KEY_CODE_CACHE_DIR=off node ${bin} ${calls[name]}` });
     }

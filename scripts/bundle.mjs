@@ -5,9 +5,11 @@
 // The warm entry has no provider code; the full CLI bundles most providers, each in its own chunk
 // loaded only when that provider is used (see BUNDLE_EXTERNAL for the ones that stay outside).
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve } from 'node:path';
 
 // With code splitting, esbuild turns `await import('some-commonjs-package')` into a chunk whose
 // only export is `default` (module.exports), so `(await import('yaml')).parse` was undefined in the
@@ -151,7 +153,8 @@ const full = await build({
 dropUnusedCommonJsGlobals(`${outdir}/full`);
 
 // The plain-call bundles: dist/plain/<provider>.cjs, one CommonJS script per provider package with
-// the plain token call (packages/cli/src/plain.ts), core, zod and that provider; warm.ts compiles it
+// the plain token call (packages/cli/src/plain.ts), core, zod (but for aws: withoutZod) and that
+// provider, with its option tables (plainOptionTables); warm.ts compiles it
 // with a V8 code cache (packages/cli/src/code-cache.ts). What a plain call loads only sometimes
 // stays out of the script and comes from the full build's chunks above: the other providers (a
 // `profile:` reference; their own copy of core, as a plugin provider has, which core's error brand
@@ -159,8 +162,12 @@ dropUnusedCommonJsGlobals(`${outdir}/full`);
 // Commander never: a call the plain parser leaves to it goes to the full build as a whole.
 rmSync(`${outdir}/plain`, { recursive: true, force: true });
 const PLAIN_PROVIDERS = ['vault', 'aws', 'gcp', 'jwt'];
+// Plain-call bundles without zod (withoutZod below): their providers build their option schemas on
+// first use only, so a plain call needs none. The others' providers build theirs at import.
+const WITHOUT_ZOD = new Set(['aws']);
 const fullEntries = new Map();
 for (const [file, out] of Object.entries(full.metafile.outputs)) if (out.entryPoint) fullEntries.set(out.entryPoint, file);
+const plainOptions = await plainOptionTables();
 for (const name of PLAIN_PROVIDERS) {
   const file = `${outdir}/plain/${name}.cjs`;
   await build({
@@ -169,10 +176,12 @@ for (const name of PLAIN_PROVIDERS) {
     outfile: file,
     external: [...BUNDLE_EXTERNAL],
     format: 'cjs',
-    // The script runs in a function of code-cache.ts: no import.meta, no import() (see there).
-    define: { 'import.meta.url': '__ckImportMetaUrl' },
+    // The script runs in a function of code-cache.ts: no import.meta, no import() (see there). Its
+    // providers' options come as plain data (packages/cli/src/helper.ts), so a token call builds
+    // and runs no zod schema.
+    define: { 'import.meta.url': '__ckImportMetaUrl', __CK_PLAIN_OPTIONS__: JSON.stringify(plainOptions[name] ?? {}) },
     banner: { js: 'var __ckImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [fromFullBuild(`@claude-key/provider-${name}`, dirname(file), fullEntries), smithyEsBuilds],
+    plugins: [...(WITHOUT_ZOD.has(name) ? [withoutZod()] : []), fromFullBuild(`@claude-key/provider-${name}`, dirname(file), fullEntries), smithyEsBuilds],
   });
   const text = readFileSync(file, 'utf8');
   const rewritten = text.replace(/(?<![\w$.])import\(/g, '__ckImport(');
@@ -180,6 +189,80 @@ for (const name of PLAIN_PROVIDERS) {
   writeFileSync(file, rewritten);
 }
 console.log(`bundled ${outdir}/plain/{${PLAIN_PROVIDERS.join(',')}}.cjs`);
+
+/**
+ * For a plain-call bundle that leaves zod out (about half of such a bundle, and a measurable part
+ * of a cold call to load, docs/benchmarks.md): `zod` becomes a stand-in with zod's export names.
+ * Its functions, and any property of its other exports, throw an error with the code core's
+ * runPlainCli knows (NEEDS_ZOD in packages/core/src/cli/plain-flags.ts): the call goes to the full
+ * CLI, whose zod checks and words it as ever. A token call whose options the plain tables pass
+ * reaches none of them (the providers' schemas are built on first use only), nor does a config
+ * file the full CLI has validated before (its snapshot).
+ * `config` (zod's settings, run.ts sets one) has nothing to set here.
+ */
+function withoutZod() {
+  return {
+  name: 'without-zod',
+  setup(b) {
+    b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'without-zod', pluginData: { resolveDir: args.resolveDir } }));
+    b.onLoad({ filter: /.*/, namespace: 'without-zod' }, (args) => {
+      const zod = createRequire(join(args.pluginData.resolveDir, 'x.js'))(args.path);
+      const names = Object.keys(zod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== 'config');
+      const stand = (k) => (typeof zod[k] === 'function' ? 'needsZod' : 'noValue');
+      return {
+        loader: 'js',
+        contents: [
+          // Branded as a claude-key error, so that a provider or the engine passes it on as it is
+          // (a `profile:` reference's options checked inside another provider's fetch).
+          'const needsZod = () => { throw Object.assign(new Error("this call needs zod: the full CLI takes it"), { code: "claude-key.needsZod", [Symbol.for("claude-key.error")]: true }); };',
+          'const noValue = new Proxy({}, { get: needsZod, has: needsZod });',
+          'export const config = () => {};',
+          `export { ${names.map((k) => `${stand(k)} as ${k}`).join(', ')} };`,
+        ].join('\n'),
+      };
+    });
+  },
+  };
+}
+
+/**
+ * The plain-call bundles' providers' options as plain data (describePlainOptions in core's
+ * cli/flags.ts), by bundle and provider name: read from the providers' zod schemas by running
+ * them, bundled from source into a temporary script.
+ */
+async function plainOptionTables() {
+  const dir = mkdtempSync(join(tmpdir(), 'claude-key-plain-options-'));
+  try {
+    const file = join(dir, 'tables.cjs');
+    await build({
+      ...common,
+      external: [...BUNDLE_EXTERNAL],
+      minify: false,
+      format: 'cjs',
+      outfile: file,
+      define: { 'import.meta.url': JSON.stringify(pathToFileURL(file).href) },
+      stdin: {
+        resolveDir: resolve('packages/cli/src'),
+        loader: 'ts',
+        contents: [
+          "import { describePlainOptions } from '../../core/src/cli/flags.ts';",
+          "import { plainBundles, providers } from './providers.ts';",
+          'export async function tables() {',
+          '  const out = {};',
+          '  for (const [name, bundle] of Object.entries(plainBundles)) {',
+          '    const provider = await providers.find((p) => p.name === name).load();',
+          '    (out[bundle] ??= {})[name] = describePlainOptions(provider.options);',
+          '  }',
+          '  return out;',
+          '}',
+        ].join('\n'),
+      },
+    });
+    return await createRequire(file)(file).tables();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * For a plain-call bundle: a dynamic import of another provider package, of a third-party package

@@ -72,7 +72,9 @@ export async function loadConfigFile(path: string, store: FileStore): Promise<Co
     defaults: normaliseKeys(parsed.data.defaults ?? {}),
     profiles: (parsed.data.profiles ?? {}) as Record<string, Record<string, unknown>>,
   };
-  if (stamp) {
+  // Only a config JSON carries exactly (a YAML `.inf` would come back as null): what the warm path
+  // and a plain call read from the snapshot is then what this loader returns.
+  if (stamp && jsonExact(config)) {
     try {
       store.writeNamed(snapshotName(path), JSON.stringify({ stamp, config }));
     } catch {
@@ -80,6 +82,15 @@ export async function loadConfigFile(path: string, store: FileStore): Promise<Co
     }
   }
   return config;
+}
+
+/** Whether JSON.stringify then JSON.parse gives this value back unchanged. */
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value as Record<string, unknown>).every(([k, v]) => k !== '__proto__' && jsonExact(v));
 }
 
 export function configBaseDir(config: ConfigFile | undefined): string | undefined {

@@ -4,6 +4,9 @@ import { tryFastPath } from './fast-path.js';
 import type { ProviderEntry, TokenStore } from './provider.js';
 import type { HelperIO } from './cli/io.js';
 import type { SecretScheme } from './secret-ref.js';
+import type { PlainOptions } from './cli/plain-flags.js';
+
+export type { PlainOptions } from './cli/plain-flags.js';
 
 export interface HelperSpec {
   /** Binary name; also names the cache and config directories (`~/.cache/<name>`). */
@@ -20,6 +23,12 @@ export interface HelperSpec {
   pluginDirs?: string[];
   /** Leave out env/file/exec. */
   withoutBuiltins?: boolean;
+  /**
+   * Providers' options as plain data (flags and checks, by provider name), made at build time by
+   * describePlainOptions (cli/flags.ts; scripts/bundle.mjs for claude-key): a token call of such a provider
+   * is then parsed and checked without building or running its zod schema.
+   */
+  plainOptions?: Readonly<Record<string, PlainOptions>>;
   /** Tests: an injected clock and caller identity. */
   now?: () => number;
   caller?: () => string | undefined;

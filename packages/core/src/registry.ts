@@ -8,13 +8,16 @@ import type { Provider, ProviderEntry } from './provider.js';
 const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/;
 
 /** Checks a loaded module against the contract, so a broken plugin fails with a clear line. */
-export function asProvider(mod: unknown, source: string): Provider {
+export function asProvider(mod: unknown, source: string, registered = false): Provider {
   const candidate = (mod as { default?: unknown })?.default ?? mod;
   const p = candidate as Partial<Provider> | undefined;
   const missing: string[] = [];
   if (typeof p?.name !== 'string' || !p.name) missing.push('name');
   if (typeof p?.summary !== 'string') missing.push('summary');
-  if (typeof (p?.options as { safeParse?: unknown } | undefined)?.safeParse !== 'function') missing.push('options (a zod schema)');
+  // A registered provider's options built on first use (a getter) are not built here: a plain call
+  // may never need them (claude-key's aws, checked from a table in a bundle without zod).
+  const lazyOptions = registered && typeof p === 'object' && p !== null && typeof Object.getOwnPropertyDescriptor(p, 'options')?.get === 'function';
+  if (!lazyOptions && typeof (p?.options as { safeParse?: unknown } | undefined)?.safeParse !== 'function') missing.push('options (a zod schema)');
   if (typeof p?.fetch !== 'function') missing.push('fetch()');
   if (missing.length) {
     throw new ConfigError(`${source} is not a claude-key provider: missing ${missing.join(', ')}`, {
@@ -73,7 +76,7 @@ export class ProviderRegistry {
 
   async load(name: string): Promise<Provider> {
     const entry = this.entries.get(name);
-    if (entry) return asProvider(await entry.load(), `provider "${name}"`);
+    if (entry) return asProvider(await entry.load(), `provider "${name}"`, true);
     const unknown = new UsageError(`unknown provider "${name}"`, {
       hint: `known providers: ${[...this.entries.keys()].join(', ')}; or name an installed provider package`,
     });

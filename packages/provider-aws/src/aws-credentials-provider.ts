@@ -9,10 +9,11 @@ import { formatCredentialExport, type SessionCredentials } from './credential-ex
  * Built on first use, not at import: `claude-key aws` loads this module too (one package, one
  * chunk) and never needs this schema, whose construction is a measurable part of a cold call.
  */
-const buildOptions = () =>
-  z.object({
-    ...awsConnectionOptions,
-    endpointUrl: awsConnectionOptions.endpointUrl.describe('Custom STS endpoint, e.g. a VPC interface endpoint'),
+function buildOptions() {
+  const connection = awsConnectionOptions();
+  return z.object({
+    ...connection,
+    endpointUrl: connection.endpointUrl.describe('Custom STS endpoint, e.g. a VPC interface endpoint'),
     roleArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
@@ -31,6 +32,7 @@ const buildOptions = () =>
     durationSeconds: z.number().int().min(900).max(43_200).optional().describe('Lifetime of the session credentials in seconds'),
     externalId: z.string().min(2).max(1224).optional().describe("ExternalId the role's trust policy requires"),
   });
+}
 
 let options: ReturnType<typeof buildOptions> | undefined;
 type Options = z.output<ReturnType<typeof buildOptions>>;

@@ -2,8 +2,8 @@
 import * as z from 'zod';
 import type { ProviderContext } from '@claude-key/core';
 
-/** Option fields common to `aws` and `aws-credentials`. */
-export const awsConnectionOptions = {
+/** Option fields common to `aws` and `aws-credentials` (made when a provider builds its schema, not at import). */
+export const awsConnectionOptions = () => ({
   region: z.string().min(1).optional().describe('AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the AWS profile)'),
   awsProfile: z
     .string()
@@ -11,7 +11,7 @@ export const awsConnectionOptions = {
     .optional()
     .describe('AWS shared-config profile for the credential chain (default: AWS_PROFILE); not the claude-key --profile'),
   endpointUrl: z.url({ protocol: /^https?$/ }).optional().describe('Custom endpoint, e.g. a VPC interface endpoint (https://vpce-….amazonaws.com)'),
-};
+});
 
 /**
  * Environment that changes which identity, region or endpoint the SDK uses. Part of the cache key

@@ -6,18 +6,27 @@ import { AWS_ENV, awsConnectionOptions, clientSettings, type ConnectionOptions }
 import type { GetSecretValueAnswer, GetSecretValueInput } from './lean-get-secret-value.js';
 import { secretToToken } from './secret-value.js';
 
-const options = z.object({
-  secretId: z.string().min(1).max(2048).describe('Secret name or ARN'),
-  jsonKey: z.string().min(1).optional().describe('Print this field of a JSON secret instead of the whole value'),
-  versionStage: z.string().min(1).max(256).optional().describe('Staging label to read (default AWSCURRENT)'),
-  versionId: z.string().min(32).max(64).optional().describe('Exact version id to read'),
-  ...awsConnectionOptions,
-});
+/**
+ * Built on first use, not at import: a plain call (the plain-call bundle) checks its flags against
+ * this schema's plain description, made at build time, and never needs the schema itself.
+ */
+const buildOptions = () =>
+  z.object({
+    secretId: z.string().min(1).max(2048).describe('Secret name or ARN'),
+    jsonKey: z.string().min(1).optional().describe('Print this field of a JSON secret instead of the whole value'),
+    versionStage: z.string().min(1).max(256).optional().describe('Staging label to read (default AWSCURRENT)'),
+    versionId: z.string().min(32).max(64).optional().describe('Exact version id to read'),
+    ...awsConnectionOptions(),
+  });
+
+let options: ReturnType<typeof buildOptions> | undefined;
 
 export const secretsManagerProvider = defineProvider({
   name: 'aws',
   summary: 'Read the token from AWS Secrets Manager',
-  options,
+  get options() {
+    return (options ??= buildOptions());
+  },
   examples: [
     'claude-key aws --secret-id prod/anthropic-api-key',
     'claude-key aws --secret-id prod/llm --json-key apiKey --region eu-west-1',

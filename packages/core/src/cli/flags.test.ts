@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import * as z from 'zod';
 import { builtinProviders } from '../builtin/index.js';
 import { asProvider } from '../registry.js';
-import { collectFieldValues, describeFields, kebab, plainFlagValues, type FieldSpec } from './flags.js';
+import { collectFieldValues, describeFields, describePlainOptions, kebab, plainFlagValues, type FieldSpec } from './flags.js';
+import { checkPlainOptions } from './plain-flags.js';
 
 /** The fields as the JSON Schema export describes them (how describeFields worked before). */
 function fromJsonSchema(schema: z.ZodType): FieldSpec[] {
@@ -144,5 +145,66 @@ describe('plainFlagValues (the plain-call parser that keeps commander off a toke
   it('leaves a provider whose positional takes many values (exec) to commander', () => {
     const exec = { positional: 'command', options: z.object({ command: z.array(z.string()).describe('the command') }) };
     assert.equal(plainFlagValues(exec, ['echo', 'x']), undefined);
+  });
+});
+
+describe('describePlainOptions (the plain checker: zod\'s verdict without zod, where the definitions tell it)', () => {
+  const schema = z.object({
+    name: z.string().min(2).max(5).regex(/^[a-z]+$/i),
+    exact: z.string().length(3).optional(),
+    url: z.url({ protocol: /^https?$/, hostname: /^[a-z.]+$/ }).optional(),
+    anyUrl: z.url().optional(),
+    normalized: z.url({ normalize: true }).optional(),
+    email: z.email().optional(),
+    trimmed: z.string().trim().optional(),
+    refined: z.string().refine((s) => s !== 'no').optional(),
+    count: z.int().min(1).max(10).optional(),
+    ratio: z.number().gt(0).lt(1).optional(),
+    step: z.number().multipleOf(2).optional(),
+    coerced: z.coerce.number().optional(),
+    mode: z.enum(['a', 'b']).default('a'),
+    on: z.boolean().default(true),
+    tags: z.array(z.string().min(1)).default([]),
+    urls: z.array(z.url()).optional(),
+    sized: z.array(z.string()).min(1).optional(),
+    duration: z.union([z.number(), z.string()]).transform(Number).optional(),
+    dflt: z.string().optional().default('x'),
+    nullable: z.string().nullable().optional(),
+    literal: z.literal('x').optional(),
+    made: z.string().default(() => 'made'),
+  });
+  const table = describePlainOptions(schema);
+  const values = ['', 'a', 'ab', 'abc', 'abcde', 'abcdef', 'a1', 'AB', ' ab', 'https://a.b', 'http://a.b/x', 'https://A1.b', 'ftp://a.b', 'https:/a.b', ' https://a.b', 'x@y.z', 'no', 'x', 'made', '😀', 'a😀', '😀😀😀', '\ud800\ud800', 'abc😀',
+    0, 0.5, 1, 2, 3, 10, 11, 1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, true, false, null, [], [''], ['a'], ['https://a.b'], ['a', ''], {}];
+
+  it('passes nothing zod refuses, and passes it as zod outputs it', () => {
+    let passed = 0;
+    for (const field of table.fields) {
+      for (const value of values) {
+        const input = { name: 'ab', [field.key]: value };
+        const plain = checkPlainOptions(table, input);
+        const parsed = schema.safeParse(input);
+        if (!parsed.success) assert.equal(plain, undefined, JSON.stringify(input));
+        else if (plain) {
+          passed++;
+          assert.deepEqual(plain, parsed.data);
+          assert.deepEqual(Object.keys(plain), Object.keys(parsed.data));
+        }
+      }
+    }
+    assert.ok(passed > 40, `it passes the plain cases (${passed})`);
+  });
+
+  it('leaves to zod what it cannot judge', () => {
+    const unjudged = table.fields.filter((f) => !f.check).map((f) => f.key);
+    assert.deepEqual(unjudged, ['normalized', 'email', 'trimmed', 'refined', 'step', 'coerced', 'sized', 'duration', 'dflt', 'nullable', 'literal']);
+    assert.equal(describePlainOptions(schema.superRefine(() => {})).checkable, false);
+    assert.equal(describePlainOptions(schema.transform((o) => o)).checkable, false);
+    assert.equal(checkPlainOptions(describePlainOptions(schema.strict().refine(() => true)), { name: 'ab' }), undefined);
+    // A key the schema does not know: dropped as zod drops it, or left to a strict or loose schema.
+    assert.deepEqual(checkPlainOptions(table, { name: 'ab', provider: 'x' }), schema.parse({ name: 'ab', provider: 'x' }));
+    assert.equal(checkPlainOptions(describePlainOptions(schema.strict()), { name: 'ab', provider: 'x' }), undefined);
+    assert.equal(checkPlainOptions(describePlainOptions(schema.loose()), { name: 'ab', provider: 'x' }), undefined);
+    assert.deepEqual(checkPlainOptions(describePlainOptions(schema.strict()), { name: 'ab' }), schema.strict().parse({ name: 'ab' }));
   });
 });

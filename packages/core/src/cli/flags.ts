@@ -1,18 +1,8 @@
 // Reads a provider's zod options as command-line flags (for commander and the plain-call parser), and flag values back into options.
 import * as z from 'zod';
+import { kebab, parsePlainFlags, type FieldSpec, type PlainCheck, type PlainField, type PlainOptions } from './plain-flags.js';
 
-export interface FieldSpec {
-  key: string;
-  flag: string;
-  type: 'string' | 'number' | 'boolean' | 'array';
-  description: string;
-  choices?: string[];
-  required: boolean;
-  /** A boolean that is on unless turned off: its help shows `--no-<flag>`, the form anyone would type. */
-  defaultOn?: boolean;
-}
-
-export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export { collectFieldValues, kebab, type FieldSpec } from './plain-flags.js';
 
 /**
  * The flags of a provider's options, read from the schema's definitions (zod's `_zod.def`, the
@@ -120,70 +110,102 @@ function describeInput(schema: Schema): InputInfo {
   return info;
 }
 
-/**
- * A provider's flag values from its arguments, parsed as the commander program would parse them,
- * for the calls where commander would have nothing to say: every flag one of the provider's own,
- * given once, with a value that is not itself a flag; at most one bare argument, for a provider
- * with a single-value positional option. Returns undefined for anything else (help, `--`, short
- * flags, unknown or repeated flags, a missing value, a value outside the choices or not a number,
- * an extra command), so that commander parses it and owns the message.
- */
+/** The plain-call parser (plain-flags.ts) over the flags of a provider's zod options. */
 export function plainFlagValues(
   provider: { options: z.ZodType; positional?: string; commands?: Record<string, unknown> },
   args: readonly string[],
 ): Record<string, unknown> | undefined {
-  const fields = describeFields(provider.options);
-  const positionalField = fields.find((f) => f.key === provider.positional);
-  if (positionalField?.type === 'array') return undefined;
-  const opts: Record<string, unknown> = {};
-  let positionalValue: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') || !positionalField || positionalValue !== undefined) return undefined;
-      if (arg === 'help' || Object.hasOwn(provider.commands ?? {}, arg)) return undefined;
-      positionalValue = arg;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const field = fields.find((f) => f.flag === name || (f.type === 'boolean' && `--no-${kebab(f.key)}` === name));
-    if (!field || (field.type !== 'array' && Object.hasOwn(opts, field.key))) return undefined;
-    if (field.type === 'boolean') {
-      if (eq !== -1) return undefined;
-      opts[field.key] = name === field.flag;
-      continue;
-    }
-    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
-    if (value === undefined || value.startsWith('-')) return undefined;
-    if (field.choices && !field.choices.includes(value)) return undefined;
-    if (field.type === 'array') opts[field.key] = [...((opts[field.key] as string[] | undefined) ?? []), value];
-    else if (field.type === 'number') {
-      if (value.trim() === '' || Number.isNaN(Number(value))) return undefined;
-      opts[field.key] = Number(value);
-    } else opts[field.key] = value;
-  }
-  return collectFieldValues(fields, opts, positionalValue, provider.positional);
+  return parsePlainFlags(describeFields(provider.options), provider, args);
 }
 
-/** Options given on the command line, keyed by schema field (undefined ones left out). */
-export function collectFieldValues(
-  fields: FieldSpec[],
-  opts: Record<string, unknown>,
-  positionalValue: unknown,
-  positional?: string,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    if (f.key === positional) {
-      const empty = positionalValue === undefined || (Array.isArray(positionalValue) && positionalValue.length === 0);
-      if (!empty) out[f.key] = positionalValue;
-      else if (opts[f.key] !== undefined) out[f.key] = opts[f.key];
-      continue;
-    }
-    if (opts[f.key] !== undefined) out[f.key] = opts[f.key];
+/**
+ * A provider's options as plain data for the plain-call parser and checker (plain-flags.ts): its
+ * flags, and for each field what zod accepts as it is, where the definitions say so exactly (a
+ * string's lengths, patterns and URL, a number's bounds, a choice, a boolean). A field that does
+ * more (a transform, a refinement, a coercion, a format) gets no check: a value for it goes to zod.
+ * A `.default()` is the value it had when the table was made (a default given as a function, called
+ * then, would be frozen: the plain-call providers' defaults are constants).
+ */
+export function describePlainOptions(schema: z.ZodType): PlainOptions {
+  const top = schema._zod.def as unknown as { type: string; shape?: Record<string, Schema>; checks?: unknown[]; catchall?: Schema };
+  const checkable = top.type === 'object' && !top.checks?.length;
+  const shape = top.shape ?? {};
+  const fields = describeFields(schema).map(({ key, flag, type, choices }): PlainField => {
+    const field = shape[key];
+    return { key, flag, type, ...(choices ? { choices } : {}), ...(checkable && field ? plainField(field) : { absent: 'required' }) };
+  });
+  return { fields, checkable, stripsUnknown: checkable && top.catchall === undefined };
+}
+
+const JSON_PRIMITIVE = new Set(['string', 'number', 'boolean']);
+
+/** A field's check and what zod makes of it left out: `.optional()` or `.default()` of a plain type, else nothing the table can tell. */
+function plainField(schema: Schema): Pick<PlainField, 'check' | 'absent'> {
+  const def = schema._zod.def as unknown as { type: string; innerType: Schema; defaultValue?: unknown };
+  if (def.type === 'optional') {
+    const check = plainCheck(def.innerType);
+    return def.innerType._zod.optin === 'optional' ? { absent: 'required' } : { ...(check ? { check } : {}), absent: 'optional' };
   }
-  return out;
+  if (def.type === 'default') {
+    const value = def.defaultValue;
+    const check = plainCheck(def.innerType);
+    const plain = JSON_PRIMITIVE.has(typeof value) || (Array.isArray(value) && value.every((v) => JSON_PRIMITIVE.has(typeof v)));
+    return plain ? { ...(check ? { check } : {}), absent: { value } } : { absent: 'required' };
+  }
+  const check = plainCheck(schema);
+  return check ? { check, absent: 'required' } : { absent: 'required' };
+}
+
+const pattern = (re: RegExp): [string, string] => [re.source, re.flags];
+
+/** What zod checks of a value of this type, when that is all it does (its output is the value). */
+function plainCheck(schema: Schema): PlainCheck | undefined {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string; checks?: Array<{ _zod: { def: Record<string, unknown> } }> };
+  if (def.coerce) return undefined;
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  switch (def.type) {
+    case 'boolean':
+      return checks.length ? undefined : { type: 'boolean' };
+    case 'enum': {
+      const values = Object.values(def.entries as Record<string, unknown>);
+      return !checks.length && values.every((v) => typeof v === 'string') ? { type: 'enum', values: values as string[] } : undefined;
+    }
+    case 'array': {
+      const of = plainCheck(def.element as Schema);
+      return of && !checks.length ? { type: 'array', of } : undefined;
+    }
+    case 'number': {
+      const check: Extract<PlainCheck, { type: 'number' }> = { type: 'number' };
+      for (const c of [...(def.check ? [def] : []), ...checks]) {
+        if (c.check === 'number_format' && c.format === 'safeint') check.int = true;
+        else if (c.check === 'greater_than') check.min = [c.value as number, c.inclusive as boolean];
+        else if (c.check === 'less_than') check.max = [c.value as number, c.inclusive as boolean];
+        else return undefined;
+      }
+      return check;
+    }
+    case 'string': {
+      const check: Extract<PlainCheck, { type: 'string' }> = { type: 'string' };
+      if (def.format === 'url' && !def.normalize) {
+        check.url = {
+          ...(def.protocol ? { protocol: pattern(def.protocol as RegExp) } : {}),
+          ...(def.hostname ? { hostname: pattern(def.hostname as RegExp) } : {}),
+        };
+      } else if (def.check !== undefined || def.format !== undefined) return undefined;
+      for (const c of checks) {
+        if (c.check === 'min_length') check.min = Math.max(check.min ?? 0, c.minimum as number);
+        else if (c.check === 'max_length') check.max = Math.min(check.max ?? Infinity, c.maximum as number);
+        else if (c.check === 'length_equals') {
+          check.min = Math.max(check.min ?? 0, c.length as number);
+          check.max = Math.min(check.max ?? Infinity, c.length as number);
+        } else if (c.check === 'string_format' && c.format === 'regex') (check.patterns ??= []).push(pattern(c.pattern as RegExp));
+        else return undefined;
+      }
+      return check;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // A plain token call (`claude-key vault --path x --field y`, `claude-key --profile work`) is parsed
 // here without commander; everything else (help, parse errors, the other commands) goes to the
 // commander program in program.ts, loaded only then.
+import { accessSync, constants } from 'node:fs';
 import * as z from 'zod';
 import { ClaudeKeyError, ConfigError, ExitCode, InternalError, UsageError, isClaudeKeyError } from '../errors.js';
 import { redact } from '../redact.js';
@@ -16,6 +17,7 @@ import {
   resolveTarget,
   splitArgs,
   invocationKey,
+  loadConfigFast,
   type ConfigFile,
   type SplitArgs,
 } from '../invocation.js';
@@ -25,6 +27,7 @@ import { endOfLife } from '../cache/entry.js';
 import { formatDuration } from '../duration.js';
 import type { SecretScheme } from '../secret-ref.js';
 import { describeOptionsError, plainFlagValues } from './flags.js';
+import { checkPlainOptions, NEEDS_ZOD, parsePlainFlags } from './plain-flags.js';
 import { readSecret, type HelperIO } from './io.js';
 import type { HelperSpec } from '../helper.js';
 
@@ -78,22 +81,23 @@ export async function runCli(spec: HelperSpec, argv: readonly string[], io: Help
 export async function runPlainCli(spec: HelperSpec, argv: readonly string[], io: HelperIO): Promise<number | undefined> {
   const label = { value: '' };
   try {
-    const start = await startRun(spec, argv, io, label);
+    const start = await startRun(spec, argv, io, label, true);
     return typeof start === 'number' ? start : undefined;
   } catch (err) {
+    if ((err as { code?: unknown } | undefined)?.code === NEEDS_ZOD) return undefined;
     return report(err, spec.name, label.value, io);
   }
 }
 
 /** The run up to commander: a plain call runs here (resolves to 0); anything else returns its context. */
-async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO, label: { value: string }): Promise<number | { ctx: RunContext; selected: { name: string; provider?: Provider } }> {
+async function startRun(spec: HelperSpec, argv: readonly string[], io: HelperIO, label: { value: string }, plainOnly = false): Promise<number | { ctx: RunContext; selected: { name: string; provider?: Provider } }> {
   // A CLI process parses each schema once: zod's generated fast path (code built with new Function
   // on an object schema's first parse) costs more to build and compile than it saves on one parse.
   z.config({ jitless: true });
   const split = splitArgs(argv);
-  const ctx = await createRunContext(spec, split, io);
+  const ctx = await createRunContext(spec, split, io, plainOnly);
   const selected = await selectedProvider(ctx);
-  const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider);
+  const plain = split.wantsHelp ? undefined : plainCall(split, selected.provider, spec);
   if (!plain) return { ctx, selected };
   await printToken(ctx, plain.flagValues, selected.provider, (l) => (label.value = l));
   return 0;
@@ -117,10 +121,12 @@ export async function printToken(ctx: RunContext, flagValues: Record<string, unk
  * profile alone. Anything else (help, an unknown or repeated flag, a missing or odd value, an
  * extra command) returns undefined and goes to commander, which owns those messages.
  */
-function plainCall(split: SplitArgs, provider: Provider | undefined): { flagValues: Record<string, unknown> } | undefined {
+function plainCall(split: SplitArgs, provider: Provider | undefined, spec: HelperSpec): { flagValues: Record<string, unknown> } | undefined {
   if (!split.command) return split.engine.profile !== undefined && split.rest.length === 0 ? { flagValues: {} } : undefined;
   if (!provider) return undefined;
-  const flagValues = plainFlagValues(provider, split.rest);
+  // The provider's flags as plain data (HelperSpec.plainOptions, the plain-call bundle), else from its schema.
+  const table = spec.plainOptions?.[provider.name];
+  const flagValues = table ? parsePlainFlags(table.fields, provider, split.rest) : plainFlagValues(provider, split.rest);
   return flagValues && { flagValues };
 }
 
@@ -148,10 +154,16 @@ function report(err: unknown, helperName: string, label: string, io: HelperIO): 
   return e.exitCode;
 }
 
-export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO): Promise<RunContext> {
+/**
+ * With `fromSnapshot` (a plain call), a config file unchanged since it was loaded and validated
+ * comes from the snapshot that load left (loadConfigFile; the warm path reads it too): no YAML, no
+ * zod, the same config. A file that cannot be read now goes to the loader, for its error.
+ */
+export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: HelperIO, fromSnapshot = false): Promise<RunContext> {
   const store = new FileStore(cacheDir(spec.name, io.env));
   const located = configPath(spec.name, split.engine.config, io.env);
-  const config = located ? await loadConfigFile(located.path, store) : undefined;
+  const snapshot = located && fromSnapshot && readable(located.path) ? loadConfigFast(located.path, store) : null;
+  const config = located ? (snapshot ?? (await loadConfigFile(located.path, store))) : undefined;
   const base = configBaseDir(config);
   const registry = new ProviderRegistry(spec.providers, [...(base ? [base] : []), io.cwd, ...(spec.pluginDirs ?? [])]);
   const now = spec.now ?? Date.now;
@@ -189,6 +201,15 @@ export async function createRunContext(spec: HelperSpec, split: SplitArgs, io: H
   return ctx;
 }
 
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function loadTokenStore(spec: HelperSpec, name: string): Promise<TokenStore> {
   const loader = spec.tokenStores?.[name];
   if (!loader) {
@@ -221,7 +242,12 @@ export async function fetchToken(
   const provider = providerOverride ?? (await ctx.registry.load(target.provider));
   const label = target.profileName ? `profile ${target.profileName} (${target.provider})` : target.provider;
   const settings = resolveEngineSettings(split.engine, target.profileEngine, ctx.config?.defaults ?? {}, ctx.io.env);
-  const options = validateOptions(provider, label, { ...target.profileOptions, ...flagOptions }, ctx.spec.name);
+  const merged = { ...target.profileOptions, ...flagOptions };
+  // The plain checker (the provider's options as plain data: the plain-call bundle) where it can
+  // tell, so the schema is neither built nor run; zod for the rest, and for every error message.
+  // Without zod in the bundle, zod's stand-in throws NEEDS_ZOD and the full CLI takes the call.
+  const table = ctx.spec.plainOptions?.[provider.name];
+  const options = (table && checkPlainOptions(table, merged)) ?? validateOptions(provider, label, merged, ctx.spec.name);
   const result = await ctx.engine.getToken({
     invocationKey: invocationKey(ctx.spec.name, target, split.rest, ctx.io.cwd, purpose),
     cwd: ctx.io.cwd,
