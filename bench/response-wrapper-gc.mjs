@@ -3,6 +3,7 @@
 // per request (packages/gateway/src/stages/account.ts): the smallest server that shows the effect.
 //
 //   node bench/response-wrapper-gc.mjs [--seconds 6] [--rate 500]
+//   BENCH_NODE=/path/to/another/node node bench/response-wrapper-gc.mjs   (the servers on another Node)
 //
 // Three variants of one plain node:http server, each request answered a tick after it arrived (as
 // the gateway answers after its upstream), with ~10 KB of objects hanging off the request:
@@ -56,11 +57,13 @@ async function main() {
   const { Pool } = createRequire(join(ROOT, 'packages/gateway/package.json'))('undici');
   const seconds = arg('seconds', 6);
   const rate = arg('rate', 500);
-  console.log(`node ${process.version}, ${rate} req/s for ${seconds} s per variant, young generation fixed at 16 MB`);
+  const serverNode = process.env.BENCH_NODE ?? process.execPath;
+  const { execFileSync } = await import('node:child_process');
+  console.log(`servers on node ${execFileSync(serverNode, ['--version']).toString().trim()}, ${rate} req/s for ${seconds} s per variant, young generation fixed at 16 MB`);
   console.log('| variant | scavenges | mean pause ms | longest ms | survived KB / scavenge | promoted KB / scavenge |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const variant of ['plain', 'wrapper', 'class']) {
-    const child = spawn(process.execPath, ['--trace-gc', '--trace-gc-nvp', '--min-semi-space-size=16', '--max-semi-space-size=16', fileURLToPath(import.meta.url), '--serve', variant], {
+    const child = spawn(serverNode, ['--trace-gc', '--trace-gc-nvp', '--min-semi-space-size=16', '--max-semi-space-size=16', fileURLToPath(import.meta.url), '--serve', variant], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     let trace = '';
