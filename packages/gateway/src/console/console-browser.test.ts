@@ -118,9 +118,9 @@ describe('console in a browser', { skip: !existsSync(CHROMIUM) && `no browser at
     await page.getByLabel('Group by').selectOption('model');
     await page.getByRole('img', { name: /Spend per day by model/ }).locator('canvas').waitFor();
     await page.getByLabel('Group by').selectOption('team');
-    await chart.locator('canvas').waitFor();
-    const bars = (await chart.locator('.u-over').boundingBox())!;
-    await page.mouse.move(bars.x + bars.width - 4, bars.y + bars.height - 4);
+    // The chart is drawn again (more than once as its data arrives): hover() waits for the element
+    // it finds to be attached and still, where a bounding box read mid-redraw can be null.
+    await chart.locator('.u-over').hover({ position: { x: box.width - 4, y: box.height - 4 } });
     await shot('usage');
 
     // Budgets: spend against each budget, and the refusals.
