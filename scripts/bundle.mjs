@@ -111,6 +111,8 @@ function dropUnusedCommonJsGlobals(dir) {
   }
 }
 
+// The code runPlainCli knows (built by tsc before this script runs).
+const { NEEDS_ZOD } = await import('../packages/core/dist/cli/plain-flags.js');
 const outdir = 'packages/cli/dist';
 const BUNDLE_EXTERNAL = ['@claude-key/provider-keychain', '@claude-key/provider-oidc', '@napi-rs/keyring'];
 rmSync(`${outdir}/full`, { recursive: true, force: true });
@@ -202,26 +204,26 @@ console.log(`bundled ${outdir}/plain/{${PLAIN_PROVIDERS.join(',')}}.cjs`);
  */
 function withoutZod() {
   return {
-  name: 'without-zod',
-  setup(b) {
-    b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'without-zod', pluginData: { resolveDir: args.resolveDir } }));
-    b.onLoad({ filter: /.*/, namespace: 'without-zod' }, (args) => {
-      const zod = createRequire(join(args.pluginData.resolveDir, 'x.js'))(args.path);
-      const names = Object.keys(zod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== 'config');
-      const stand = (k) => (typeof zod[k] === 'function' ? 'needsZod' : 'noValue');
-      return {
-        loader: 'js',
-        contents: [
-          // Branded as a claude-key error, so that a provider or the engine passes it on as it is
-          // (a `profile:` reference's options checked inside another provider's fetch).
-          'const needsZod = () => { throw Object.assign(new Error("this call needs zod: the full CLI takes it"), { code: "claude-key.needsZod", [Symbol.for("claude-key.error")]: true }); };',
-          'const noValue = new Proxy({}, { get: needsZod, has: needsZod });',
-          'export const config = () => {};',
-          `export { ${names.map((k) => `${stand(k)} as ${k}`).join(', ')} };`,
-        ].join('\n'),
-      };
-    });
-  },
+    name: 'without-zod',
+    setup(b) {
+      b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'without-zod', pluginData: { resolveDir: args.resolveDir } }));
+      b.onLoad({ filter: /.*/, namespace: 'without-zod' }, (args) => {
+        const zod = createRequire(join(args.pluginData.resolveDir, 'x.js'))(args.path);
+        const names = Object.keys(zod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && k !== 'config');
+        const stand = (k) => (typeof zod[k] === 'function' ? 'needsZod' : 'noValue');
+        return {
+          loader: 'js',
+          contents: [
+            // Branded as a claude-key error, so that a provider or the engine passes it on as it is
+            // (a `profile:` reference's options checked inside another provider's fetch).
+            `const needsZod = () => { throw Object.assign(new Error("this call needs zod: the full CLI takes it"), { code: ${JSON.stringify(NEEDS_ZOD)}, [Symbol.for("claude-key.error")]: true }); };`,
+            'const noValue = new Proxy({}, { get: needsZod, has: needsZod });',
+            'export const config = () => {};',
+            `export { ${names.map((k) => `${stand(k)} as ${k}`).join(', ')} };`,
+          ].join('\n'),
+        };
+      });
+    },
   };
 }
 
