@@ -3,7 +3,7 @@
 //   node --conditions=source --import tsx bench/gateway.mjs [--seconds 10] [--rate 500]
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
 //   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
-//   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency)
+//   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency, beside a bare Node proxy; --no-floor without it; --rounds N)
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
@@ -268,28 +268,37 @@ async function mainJournal() {
     start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', config, '--port', String(port)]);
     gateways.push({ name: mode === 'off' ? 'gateway, journal off' : `gateway, journalSync: ${mode}`, url: `http://127.0.0.1:${port}` });
   }
-  await Promise.all([waitUp(mockUrl), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
+  // The floor: a bare Node proxy (bench/bare-proxy.mjs) through the same loopback, in the same run.
+  const barePort = await freePort();
+  start(['bench/bare-proxy.mjs', String(barePort), mockUrl]);
+  const bare = { name: 'floor: bare Node proxy', url: `http://127.0.0.1:${barePort}/v1/messages` };
+  await Promise.all([waitUp(mockUrl), waitUp(bare.url), ...gateways.map((g) => waitUp(`${g.url}/healthz`))]);
   const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
   const rows = [];
-  for (const mode of pickedModes(onlyModes)) {
-    const targets = [{ name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } }, ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } }))];
+  const rounds = arg('rounds', 1);
+  for (let round = 1; round <= rounds; round++) for (const mode of pickedModes(onlyModes)) {
+    const targets = [
+      { name: 'direct (mock)', url: `${mockUrl}/v1/messages`, headers: { ...base, 'x-api-key': 'bench' } },
+      ...(process.argv.includes('--no-floor') ? [] : [{ ...bare, headers: base }]),
+      ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } })),
+    ];
     for (const t of targets) {
       await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
       const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
-      rows.push({ mode: mode.name, target: t.name, lat });
-      process.stderr.write(`${mode.name} ${t.name}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms\n`);
+      rows.push({ round, mode: mode.name, target: t.name, lat });
+      process.stderr.write(`${round}: ${mode.name} ${t.name}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms\n`);
       await new Promise((r) => setTimeout(r, 1000)); // let the store catch up before the next run
     }
   }
   const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s.`,
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s${rounds > 1 ? `, ${rounds} rounds` : ''}.`,
     '',
-    '| mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| round | mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => {
-      const d = rows.find((x) => x.mode === r.mode && x.target === 'direct (mock)').lat;
+      const d = rows.find((x) => x.round === r.round && x.mode === r.mode && x.target === 'direct (mock)').lat;
       const added = r.target === 'direct (mock)' ? ['-', '-'] : [(r.lat.p50 - d.p50).toFixed(3), (r.lat.p99 - d.p99).toFixed(3)];
-      return `| ${r.mode} | ${r.target} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${added[0]} | ${added[1]} | ${r.lat.errors} |`;
+      return `| ${r.round} | ${r.mode} | ${r.target} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${added[0]} | ${added[1]} | ${r.lat.errors} |`;
     }),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

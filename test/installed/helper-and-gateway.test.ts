@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NODES, prefixFor, describeName, pathFor, run, tempDir, type NodeRuntime } from './support.js';
@@ -33,6 +34,18 @@ async function serve(node: NodeRuntime, home: string, config: string) {
       return code as number | null;
     },
   };
+}
+
+/** One raw request on its own connection; everything the server sent until it closed. */
+function rawRequest(url: string, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(bytes));
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no answer; got ${JSON.stringify(text.slice(0, 200))}`)));
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
 }
 
 for (const node of NODES) {
@@ -99,6 +112,9 @@ for (const node of NODES) {
       );
       const gateway = await serve(node, home, config);
       try {
+        // A request line whose target is no URL once stopped the built gateway (an uncaught URL parse).
+        const noUrl = await rawRequest(gateway.url, 'GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        assert.match(noUrl, /^HTTP\/1\.1 404 /);
         const res = await fetch(`${gateway.url}/v1/messages`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },

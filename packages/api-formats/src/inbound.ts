@@ -60,10 +60,10 @@ function requirePost(method: string, format: ApiFormat): void {
   }
 }
 
-function matchBedrock(method: string, rest: string, query: URLSearchParams): InboundRoute | undefined {
+function matchBedrock(method: string, rest: string, url: string): InboundRoute | undefined {
   if (rest === '/inference-profiles') {
     if (method.toUpperCase() !== 'GET') throw new ApiError(405, 'invalid_request_error', 'use GET for /inference-profiles');
-    return { kind: 'inference-profiles', format: 'bedrock', query };
+    return { kind: 'inference-profiles', format: 'bedrock', query: new URL(url, PARSE_BASE).searchParams };
   }
   // Split before decoding: an ARN arrives with its slashes as %2F.
   const parts = rest.split('/');
@@ -105,12 +105,35 @@ function matchAnthropic(method: string, rest: string): InboundRoute | undefined 
   return { kind: 'model', format: 'anthropic', countTokens: rest.endsWith('/count_tokens'), pathModel: undefined, pathStream: undefined };
 }
 
+const PARSE_BASE = 'http://gateway.invalid';
+/** Only RFC 3986 path characters, no segment starting with a dot (or its %2e spelling), no leading `//`. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9\-._~:@%!$&'()*+,;=]*)+$/;
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
+
+/**
+ * A request target's path, as the WHATWG URL parser gives it. Paths clients send (plain
+ * characters, no dot segments) are already in that form, so they are cut at the query without a
+ * URL parse on every request; anything the parser would rewrite (dot segments, a leading `//`,
+ * characters it escapes, backslashes) goes through it.
+ */
+export function requestPath(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (PLAIN_PATH.test(path) && !path.startsWith('//') && !DOT_SEGMENT.test(path)) return path;
+  try {
+    return new URL(url, PARSE_BASE).pathname;
+  } catch {
+    // `GET //` is a valid request line but no URL: it matches none of our paths (a 404, not a crash).
+    return path;
+  }
+}
+
 /**
  * The format a path belongs to by its prefix alone, so errors raised before parsing (a bad
  * credential, an unknown route) can already be answered in the client's shape.
  */
 export function formatOfPath(url: string, options: InboundOptions = {}): ApiFormat {
-  const path = new URL(url, 'http://gateway.invalid').pathname;
+  const path = requestPath(url);
   if (stripPrefix(path, options.bedrockPrefix ?? '/bedrock') !== undefined) return 'bedrock';
   if (stripPrefix(path, options.vertexPrefix ?? '/vertex_ai/v1') !== undefined) return 'vertex';
   return 'anthropic';
@@ -121,10 +144,9 @@ export function formatOfPath(url: string, options: InboundOptions = {}): ApiForm
  * Returns undefined for paths that are none of ours (health checks, admin, probes).
  */
 export function matchInbound(method: string, url: string, options: InboundOptions = {}): InboundRoute | undefined {
-  const parsed = new URL(url, 'http://gateway.invalid');
-  const path = parsed.pathname;
+  const path = requestPath(url);
   const bedrockRest = stripPrefix(path, options.bedrockPrefix ?? '/bedrock');
-  if (bedrockRest !== undefined) return matchBedrock(method, bedrockRest, parsed.searchParams);
+  if (bedrockRest !== undefined) return matchBedrock(method, bedrockRest, url);
   const vertexRest = stripPrefix(path, options.vertexPrefix ?? '/vertex_ai/v1');
   if (vertexRest !== undefined) return matchVertex(method, vertexRest);
   const anthropicRest = stripPrefix(path, options.anthropicPrefix ?? '/anthropic');

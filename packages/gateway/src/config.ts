@@ -275,8 +275,15 @@ export const configSchema = z
           .enum(['fsync', 'write'])
           .default('write')
           .describe(
-            'write (default): an answer ends once its record is in the kernel, fdatasync\'d in the background (survives a killed process or a store outage; a power cut can lose the last few milliseconds); fsync: once it is on disk (survives a power cut; costs the disk\'s fsync on every answer).',
+            'write (default): an answer ends once its record is in the kernel, fdatasync\'d in the background (survives a killed process or a store outage; a power cut can lose the last journalSyncIntervalMs); fsync: once it is on disk (survives a power cut; costs the disk\'s fsync on every answer).',
           ),
+        journalSyncIntervalMs: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(100)
+          .describe('journalSync: write: the longest a written record waits for the background fdatasync that puts it on disk (what a power cut can lose). Lower costs CPU: one fdatasync per interval under load.'),
         maxQueuedRecords: z
           .number()
           .int()
@@ -286,7 +293,7 @@ export const configSchema = z
         closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'write', maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'write', journalSyncIntervalMs: 100, maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
     redis: z
       .object({
         url: z.string().optional(),

@@ -8,7 +8,7 @@
 // A client that goes away aborts the upstream request, so an abandoned stream stops costing tokens.
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { EventEmitter } from 'node:events';
 import {
   ApiError,
   buildUpstreamRequest,
@@ -46,6 +46,35 @@ export function outboundHeaders(incoming: IncomingHttpHeaders): Record<string, s
   return out;
 }
 
+/**
+ * Set when the client's connection closes before its answer has ended; stops retries and aborts
+ * the upstream request. undici takes an EventEmitter with an `abort` event as a request's
+ * `signal` (a documented alternative to AbortSignal): per request it is far cheaper than an
+ * AbortController, whose signal is an EventTarget (about 5% of the event loop's CPU at 500 req/s).
+ */
+class ClientGone extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
+/** Waits `ms`; false if the client went away meanwhile. */
+function pause(ms: number, gone: ClientGone): Promise<boolean> {
+  if (gone.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      gone.off('abort', done);
+      resolve(!gone.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    gone.once('abort', done);
+  });
+}
+
 export interface RetryPolicy {
   attempts: number;
   backoffMs: number;
@@ -55,9 +84,9 @@ type Answer = Dispatcher.ResponseData;
 
 export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<void> {
   const targets = ctx.routing!.targets;
-  const abort = new AbortController();
+  const gone = new ClientGone();
   ctx.res.once('close', () => {
-    if (!ctx.res.writableFinished) abort.abort();
+    if (!ctx.res.writableFinished) gone.abort();
   });
   let lastError: ApiError | undefined;
   for (let attempt = 0; attempt < Math.max(retry.attempts, 1); attempt++) {
@@ -65,24 +94,20 @@ export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<
     // A different deployment is tried at once; the same one again only after a growing pause.
     const round = Math.floor(attempt / targets.length);
     if (round > 0 && retry.backoffMs > 0) {
-      try {
-        await sleep(retry.backoffMs * 2 ** (round - 1), undefined, { signal: abort.signal });
-      } catch {
-        break;
-      }
+      if (!(await pause(retry.backoffMs * 2 ** (round - 1), gone))) break;
     }
     ctx.upstream = target.upstream;
     ctx.deployment = target.name;
-    const outcome = await send(ctx, target, abort.signal);
-    if (abort.signal.aborted) break;
+    const outcome = await send(ctx, target, gone);
+    if (gone.aborted) break;
     if (!(outcome instanceof ApiError)) {
       if (attempt > 0) ctx.fellBackFrom = targets[0]!.name;
-      return deliver(ctx, target, outcome, abort.signal);
+      return deliver(ctx, target, outcome, gone);
     }
     lastError = outcome;
     if (!isRetryable(outcome)) break;
   }
-  if (abort.signal.aborted) {
+  if (gone.aborted) {
     ctx.status = 499; // nginx's "client closed request": nobody is left to answer
     return;
   }
@@ -90,7 +115,7 @@ export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<
 }
 
 /** One attempt: the upstream's answer with a 2xx status, or why it failed (nothing sent to the client yet). */
-async function send(ctx: RequestContext, target: Target, signal: AbortSignal): Promise<Answer | ApiError> {
+async function send(ctx: RequestContext, target: Target, signal: ClientGone): Promise<Answer | ApiError> {
   const { upstream } = target;
   let request: UpstreamRequest = buildUpstreamRequest(ctx.canonical!, upstream.deployment(target.model));
   // Anthropic-shaped upstreams also get the client's other headers (x-app, session ids), as the API would.
@@ -127,14 +152,14 @@ async function send(ctx: RequestContext, target: Target, signal: AbortSignal): P
   return outcome;
 }
 
-async function dispatch(ctx: RequestContext, upstream: Target['upstream'], request: UpstreamRequest, signal: AbortSignal): Promise<Answer | ApiError> {
-  const url = new URL(request.url);
+async function dispatch(ctx: RequestContext, upstream: Target['upstream'], request: UpstreamRequest, signal: ClientGone): Promise<Answer | ApiError> {
+  const url = upstreamTarget(request.url);
   const { host: _host, ...headers } = request.headers;
   headers['content-length'] = String(request.body.length);
   let answer: Answer;
   try {
     answer = await upstream.dispatcher(url.origin).request({
-      path: url.pathname + url.search,
+      path: url.path,
       method: 'POST',
       headers,
       body: request.body,
@@ -163,6 +188,22 @@ async function dispatch(ctx: RequestContext, upstream: Target['upstream'], reque
   return error;
 }
 
+/**
+ * An upstream URL's origin (which pool) and path. Upstream URLs come from the config and the
+ * model, so a handful of distinct strings repeat for every request: each is parsed once.
+ */
+const parsedTargets = new Map<string, { origin: string; path: string }>();
+function upstreamTarget(href: string): { origin: string; path: string } {
+  let target = parsedTargets.get(href);
+  if (target === undefined) {
+    const url = new URL(href);
+    target = { origin: url.origin, path: url.pathname + url.search };
+    if (parsedTargets.size >= 1024) parsedTargets.clear(); // a client varying its query must not grow this
+    parsedTargets.set(href, target);
+  }
+  return target;
+}
+
 function failure(name: string, timeoutMs: number, err: unknown): ApiError {
   const code = (err as { code?: string }).code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -172,7 +213,7 @@ function failure(name: string, timeoutMs: number, err: unknown): ApiError {
 }
 
 /** Writes a good answer to the client in its own format. From here on there is no fallback. */
-async function deliver(ctx: RequestContext, target: Target, answer: Answer, signal: AbortSignal): Promise<void> {
+async function deliver(ctx: RequestContext, target: Target, answer: Answer, signal: ClientGone): Promise<void> {
   const canonical = ctx.canonical!;
   const kind = target.upstream.kind;
   const plan = planResponse(canonical, kind);

@@ -132,7 +132,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   }, 1000);
   reconcile.unref();
   const journalDir = journalDirOf(config);
-  const journal = journalDir ? FileJournal.open(journalDir, config.store.journalSync) : noJournal;
+  const journal = journalDir ? FileJournal.open(journalDir, config.store.journalSync, { syncIntervalMs: config.store.journalSyncIntervalMs }) : noJournal;
   if (journal.replayed.length) log.info('replaying records left in the journal', { records: journal.replayed.length, journal: journalDir });
   const cp = config.audit.checkpoints;
   const checkpoints = cp ? new CheckpointWriter(cp.dir, loadOrCreateSigningKey(cp.keyFile), cp) : undefined;

@@ -127,6 +127,36 @@ describe('nothing for free before authentication', () => {
     assert.equal(bodyOf(text).type, 'error');
   });
 
+  it('answers request targets that are no URL (`//`, `///`) with 404 in the Anthropic shape, and keeps serving', async () => {
+    // A WHATWG URL parse of `//` throws; it once went uncaught and one request line stopped the gateway.
+    for (const target of ['//', '///', '//?x=1']) {
+      for (const method of ['GET', 'POST']) {
+        const { text } = await raw(t.url, `${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, { timeoutMs: 3_000 });
+        assert.equal(statusOf(text), 404, `${method} ${target}: ${text.slice(0, 200)}`);
+        assert.equal(bodyOf(text).error.type, 'not_found_error');
+      }
+    }
+    const health = await fetch(`${t.url}/healthz`);
+    assert.equal(health.status, 200, 'still serving');
+  });
+
+  it('answers 300 random request targets, each with a status, and never stops serving', async () => {
+    // Prefixes of every route family, then characters that exercise URL parsing: dots, escapes, slashes, query.
+    const prefixes = ['/', '//', '/v1/messages', '/anthropic', '/bedrock/model/', '/vertex_ai/v1/projects/', '/admin/', '/console', '/enroll', '/.well-known/'];
+    const alphabet = ['/', '/', '.', '..', '%2e', '%2F', '%', '?', '#', '\\', ':', '@', 'a', '0', '~', '=', '&'];
+    let seed = 7;
+    const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    for (let i = 0; i < 300; i++) {
+      let target = prefixes[random(prefixes.length)]!;
+      for (let n = random(10); n > 0; n--) target += alphabet[random(alphabet.length)];
+      const method = ['GET', 'POST', 'HEAD', 'DELETE'][random(4)]!;
+      const { text } = await raw(t.url, `${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, { timeoutMs: 3_000 });
+      const status = statusOf(text);
+      assert.ok(status >= 200 && status < 500, `${method} ${target}: ${text.slice(0, 120)}`);
+    }
+    assert.equal((await fetch(`${t.url}/healthz`)).status, 200, 'still serving');
+  });
+
   it('cuts a slowloris client that never finishes its headers, with 408 in the client shape', async () => {
     const { text, ms } = await raw(t.url, `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-slow: 1`, { timeoutMs: 5_000 });
     assert.equal(statusOf(text), 408);

@@ -147,14 +147,14 @@ describe('record journal', () => {
     // Each background fdatasync waits here until the test lets it finish.
     const background = heldCalls((fh: FileHandle) => fh.datasync());
     const { held } = background;
-    const journal = FileJournal.open(dir, 'write', { backgroundSync: background.call });
+    const journal = FileJournal.open(dir, 'write', { backgroundSync: background.call, syncIntervalMs: 10 });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     await journal.append(testRecord(1)); // acknowledged with its sync still outstanding
     assert.equal(background.count(), 1);
     await Promise.all([2, 3, 4].map((i) => journal.append(testRecord(i))));
     assert.equal(background.count(), 1, 'one background sync at a time');
     held.shift()!();
-    // The three written during the first sync get a second one, after at most SYNC_INTERVAL_MS.
+    // The three written during the first sync get a second one, after at most syncIntervalMs.
     for (let i = 0; i < 200 && background.count() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(background.count(), 2, 'writes made during a sync are synced by the next');
     held.shift()!();

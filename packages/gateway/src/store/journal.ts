@@ -8,7 +8,7 @@
 // libuv's thread pool, never on the event loop. A segment is deleted once every record in it is
 // in the store; whatever is left at start-up (a crash, a SIGKILL, a shutdown with the store
 // down) is replayed, and the store skips records it already has.
-import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { constants, existsSync, fdatasync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,9 +16,18 @@ import lockfile from 'proper-lockfile';
 import type { RequestRecord } from './record.js';
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
-/** `write` mode: the longest a written record waits for its background fdatasync to start. */
-export const SYNC_INTERVAL_MS = 10;
+/**
+ * `write` mode, default: the longest a written record waits for its background fdatasync to start.
+ * Each fdatasync costs a thread-pool wake-up on the event loop and a disk flush: at 10 ms they were
+ * about 10% of the gateway's CPU at 500 req/s. 100 ms is MongoDB's journal commit interval; a
+ * power cut can lose this much (PostgreSQL's asynchronous commit: up to 3 × 200 ms).
+ */
+export const SYNC_INTERVAL_MS = 100;
 const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
+
+// The callback form: FileHandle.datasync() costs a promise, a handle reference and a close guard on
+// the event loop for each of up to 100 syncs a second.
+const datasyncFd = (fh: FileHandle) => new Promise<void>((resolve, reject) => fdatasync(fh.fd, (err) => (err ? reject(err) : resolve())));
 
 class Segment {
   /** Records in this segment not yet in the store. */
@@ -29,8 +38,8 @@ class Segment {
 
 /**
  * `write` (default): an answer ends once its record is in the kernel's page cache; an fdatasync
- * follows in the background, one at a time and at most SYNC_INTERVAL_MS apart, so a record is on
- * disk within about 10 ms plus one fsync of its answer. Survives the process being killed and any
+ * follows in the background, one at a time and at most `syncIntervalMs` apart (default
+ * SYNC_INTERVAL_MS), so a record is on disk within that plus one fsync of its answer. Survives the process being killed and any
  * store outage (what the journal is for); a power cut can lose the records of that window. `fsync`: an answer ends only once its
  * record is on disk (survives a power cut), at the cost of the disk's fsync time on every answer:
  * 0.8 ms p50 and 4-50 ms p99 on the disk of docs/benchmarks.md, over the 1 ms budget for the
@@ -46,8 +55,10 @@ export interface JournalOptions {
    * a second wait to be scheduled). Tests pass one that counts calls, or holds them.
    */
   durableWrite?: (fh: FileHandle, data: Buffer) => Promise<unknown>;
-  /** With `write`: the background fdatasync (default `fh.datasync()`); tests count or hold it. */
+  /** With `write`: the background fdatasync (default `fdatasync` on the handle's fd); tests count or hold it. */
   backgroundSync?: (fh: FileHandle) => Promise<unknown>;
+  /** With `write`: the longest pause between a write and the fdatasync that covers it (default SYNC_INTERVAL_MS). */
+  syncIntervalMs?: number;
 }
 
 /** A record and the segment that holds it (none when the journal is off or could not write it). */
@@ -108,6 +119,7 @@ export class FileJournal implements RecordJournal {
     private readonly sync: JournalSync,
     private readonly durableWrite: (fh: FileHandle, data: Buffer) => Promise<unknown>,
     private readonly backgroundSync: (fh: FileHandle) => Promise<unknown>,
+    private readonly syncIntervalMs: number,
   ) {
     this.nextNumber = nextNumber;
     this.segments.push(...old);
@@ -163,7 +175,7 @@ export class FileJournal implements RecordJournal {
       }
       old.push(segment);
     }
-    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.durableWrite ?? ((fh, data) => fh.write(data)), opts.backgroundSync ?? ((fh) => fh.datasync()));
+    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.durableWrite ?? ((fh, data) => fh.write(data)), opts.backgroundSync ?? datasyncFd, opts.syncIntervalMs ?? SYNC_INTERVAL_MS);
     for (const s of old) if (s.remaining === 0) void journal.drop(s);
     return journal;
   }
@@ -240,7 +252,7 @@ export class FileJournal implements RecordJournal {
 
   /**
    * `write` mode: one background fdatasync at a time, each covering every write before it. Writes
-   * made while one runs get the next, started at most SYNC_INTERVAL_MS after: under load that is
+   * made while one runs get the next, started at most `syncIntervalMs` after: under load that is
    * one thread-pool trip per interval instead of one per fsync's time, and a quiet moment still
    * ends with everything synced.
    */
@@ -259,7 +271,7 @@ export class FileJournal implements RecordJournal {
         } catch {
           // A failed sync is retried by the next write's; the records are in the page cache meanwhile.
         }
-        if (this.unsynced) await sleep(SYNC_INTERVAL_MS);
+        if (this.unsynced) await sleep(this.syncIntervalMs);
       }
     } finally {
       this.syncing = undefined;
