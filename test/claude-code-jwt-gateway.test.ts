@@ -26,12 +26,6 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
       auth: { issuers: [{ issuer: 'claude-key', audience: 'claude-gateway', jwksFile: join(dir, 'jwks.json') }], revoked },
     });
   const cached = () => (JSON.parse(claudeKey('cache', 'status', '--json')) as { provider: string; refusedTokens: number; meta: { jti: string; sub: string } }[]).find((r) => r.provider === 'jwt')!;
-  const requestLogs = () =>
-    gateway
-      .stdout()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => JSON.parse(l) as { user: string | null; team: string | null; status: number });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ck-chain-'));
@@ -53,7 +47,8 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
     const r = await claudeP('Say hello');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), MOCK_REPLY);
-    assert.ok(requestLogs().some((l) => l.user === 'alice' && l.team === 'platform' && l.status === 200));
+    const logs = await gateway.waitForRequestLogs((lines) => lines.some((l) => l.status === 200));
+    assert.ok(logs.some((l) => l.user === 'alice' && l.team === 'platform' && l.status === 200), JSON.stringify(logs));
     assert.equal(cached().meta.sub, 'alice');
   });
 
@@ -67,7 +62,7 @@ describe('claude-key jwt as apiKeyHelper for Claude Code, verified by claude-key
     const r = await claudeP('Say hello again');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), MOCK_REPLY);
-    const statuses = requestLogs().map((l) => l.status);
+    const statuses = (await gateway.waitForRequestLogs((lines) => lines.some((l) => l.status === 200))).map((l) => l.status);
     assert.deepEqual(statuses.slice(0, 2), [401, 200], 'one refusal, then success with the fresh token');
     const now = cached();
     assert.notEqual(now.meta.jti, revoked);

@@ -60,18 +60,12 @@ process.stdout.write(token);
     return { ...run, helperCalls: readFileSync(join(home, 'helper-calls'), 'utf8').length };
   }
 
-  const requestLogs = () =>
-    gateway
-      .stdout()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => JSON.parse(l) as { user: string | null; team: string | null; status: number; error?: string });
-
   it('answers claude -p from the mock upstream, attributed to the helper token\'s user and team', async () => {
     const result = await claudeP(await claudeHome('carol', 'design', false), 'Say hello');
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), MOCK_REPLY);
-    assert.ok(requestLogs().some((r) => r.user === 'carol' && r.team === 'design' && r.status === 200));
+    const logs = await gateway.waitForRequestLogs((lines) => lines.some((r) => r.user === 'carol' && r.status === 200));
+    assert.ok(logs.some((r) => r.user === 'carol' && r.team === 'design' && r.status === 200), JSON.stringify(logs));
   });
 
   it('answers 401 to an expired token; Claude Code re-runs the helper and the retry succeeds', async () => {
@@ -79,9 +73,10 @@ process.stdout.write(token);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), MOCK_REPLY);
     assert.equal(result.helperCalls, 2, 'the helper must have been run again after the 401');
-    const refused = requestLogs().filter((r) => r.status === 401 && r.error === 'authentication_error');
+    const logs = await gateway.waitForRequestLogs((lines) => lines.some((r) => r.user === 'dave' && r.status === 200));
+    assert.ok(logs.some((r) => r.user === 'dave' && r.status === 200), JSON.stringify(logs));
+    const refused = logs.filter((r) => r.status === 401 && r.error === 'authentication_error');
     assert.equal(refused.length, 1);
-    assert.ok(requestLogs().some((r) => r.user === 'dave' && r.status === 200));
   });
 
   it('reports the usage per user and team with `claude-key-gateway usage` after a clean shutdown', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT, startGatewayProcess, writeConfig, type GatewayProcess } from '../packages/gateway/src/test-support/process.js';
+import { REPO_ROOT, startGatewayProcess, writeConfig, type GatewayProcess, type RequestLogLine } from '../packages/gateway/src/test-support/process.js';
 import { MOCK_REPLY } from '../packages/gateway/src/upstreams/mock.js';
 import { claudeHome, claudeP as runClaudeP } from './support/claude-code.js';
 
@@ -43,24 +43,21 @@ describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through cla
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const requestLogs = () =>
-    gateway
-      .stdout()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => JSON.parse(l) as { user: string | null; team: string | null; format: string; status: number; deployment: string | null });
-
   async function claudeP(modeEnv: Record<string, string>) {
     const run = await runClaudeP(env.HOME!, 'Say hello', { ...env, ...modeEnv }, { timeoutMs: 90_000 });
     assert.equal(run.code, 0, `claude exited ${run.code}: ${run.stderr}`);
     return run.stdout.trim();
   }
 
-  const servedFor = (format: string) => requestLogs().filter((l) => l.format === `${format}:messages` && l.status === 200);
+  /** The 200s of one inbound format, once at least one has been logged. */
+  const servedFor = async (format: string) => {
+    const ok = (l: RequestLogLine) => l.format === `${format}:messages` && l.status === 200;
+    return (await gateway.waitForRequestLogs((lines) => lines.some(ok))).filter(ok);
+  };
 
   it('Anthropic mode (ANTHROPIC_BASE_URL)', async () => {
     assert.equal(await claudeP({ ANTHROPIC_BASE_URL: gateway.url }), MOCK_REPLY);
-    const served = servedFor('anthropic');
+    const served = await servedFor('anthropic');
     assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform' && l.deployment?.startsWith('mock/')), JSON.stringify(served));
   });
 
@@ -72,8 +69,8 @@ describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through cla
       AWS_REGION: 'us-east-1',
     });
     assert.equal(out, MOCK_REPLY);
-    const served = servedFor('bedrock');
-    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(requestLogs()));
+    const served = await servedFor('bedrock');
+    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(gateway.requestLogs()));
   });
 
   it('Vertex mode (CLAUDE_CODE_USE_VERTEX, rawPredict)', async () => {
@@ -85,7 +82,7 @@ describe('Claude Code 2.1.328 in Anthropic, Bedrock and Vertex modes through cla
       CLOUD_ML_REGION: 'us-east5',
     });
     assert.equal(out, MOCK_REPLY);
-    const served = servedFor('vertex');
-    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(requestLogs()));
+    const served = await servedFor('vertex');
+    assert.ok(served.length > 0 && served.every((l) => l.user === 'alice' && l.team === 'platform'), JSON.stringify(gateway.requestLogs()));
   });
 });

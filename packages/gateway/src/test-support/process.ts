@@ -23,10 +23,34 @@ export interface GatewayProcess {
   child: ChildProcess;
   /** Everything the process printed on stdout (JSON log lines). */
   stdout(): string;
+  /** The `request` log lines printed so far, parsed. */
+  requestLogs(): RequestLogLine[];
+  /**
+   * The `request` log lines once `done` holds for them (up to 10 s): the gateway writes info lines
+   * in batches, up to 100 ms after the request. Lines arrive in order, so waiting for the last one
+   * expected also brings every line before it.
+   */
+  waitForRequestLogs(done: (lines: RequestLogLine[]) => boolean): Promise<RequestLogLine[]>;
   stderr(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
+
+/** A `request` log line: the fields the end-to-end tests look at. */
+export interface RequestLogLine {
+  user: string | null;
+  team: string | null;
+  status: number;
+  format: string;
+  deployment: string | null;
+  error?: string;
+}
+
+const parseRequestLogs = (stdout: string): RequestLogLine[] =>
+  stdout
+    .split('\n')
+    .filter((l) => l.includes('"msg":"request"'))
+    .map((l) => JSON.parse(l) as RequestLogLine);
 
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'gateway.yaml');
@@ -72,6 +96,14 @@ export async function startGatewayProcess(configFile: string, env: NodeJS.Proces
     child,
     stdout: () => out,
     stderr: () => err,
+    requestLogs: () => parseRequestLogs(out),
+    async waitForRequestLogs(done) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        const lines = parseRequestLogs(out);
+        if (done(lines)) return lines;
+      }
+      return parseRequestLogs(out); // the caller's assertion says what is missing
+    },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
