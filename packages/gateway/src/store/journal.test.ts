@@ -164,6 +164,22 @@ describe('record journal', () => {
     await journal.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  it('write mode: a full segment is closed without waiting out the pause between background syncs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckg-rotate-'));
+    let syncs = 0;
+    // A pause far longer than the test may take: a rotation that waited it out would time out.
+    const journal = FileJournal.open(dir, 'write', { syncIntervalMs: 60_000, segmentBytes: 1_000, backgroundSync: (fh) => (syncs++, fh.datasync()) });
+    const started = Date.now();
+    await journal.append(testRecord(1)); // starts the first background sync
+    await new Promise((resolve) => setTimeout(resolve, 50)); // ... which ends; nothing is owed
+    for (let i = 2; i <= 12; i++) await journal.append(testRecord(i)); // owes a sync (the pause begins), then fills segments
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 10_000, `appends across full segments took ${elapsed} ms`);
+    assert.ok(readdirSync(dir, { recursive: true }).filter((n) => String(n).endsWith('.jsonl')).length >= 3, 'segments were rotated');
+    assert.ok(syncs >= 3, `each closed segment was synced first (${syncs} syncs)`);
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   it('writes an append made while an earlier group is acknowledged, without waiting for a later append', async () => {
     for (const mode of ['write', 'fsync'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'ckg-chained-'));

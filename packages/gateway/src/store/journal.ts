@@ -11,7 +11,6 @@
 import { constants, existsSync, fdatasync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import type { RequestRecord } from './record.js';
 
@@ -59,6 +58,8 @@ export interface JournalOptions {
   backgroundSync?: (fh: FileHandle) => Promise<unknown>;
   /** With `write`: the longest pause between a write and the fdatasync that covers it (default SYNC_INTERVAL_MS). */
   syncIntervalMs?: number;
+  /** A segment is closed and a new one begun once it holds this many bytes (default 4 MiB; tests use less). */
+  segmentBytes?: number;
 }
 
 /** A record and the segment that holds it (none when the journal is off or could not write it). */
@@ -120,6 +121,7 @@ export class FileJournal implements RecordJournal {
     private readonly durableWrite: (fh: FileHandle, data: Buffer) => Promise<unknown>,
     private readonly backgroundSync: (fh: FileHandle) => Promise<unknown>,
     private readonly syncIntervalMs: number,
+    private readonly segmentBytes: number,
   ) {
     this.nextNumber = nextNumber;
     this.segments.push(...old);
@@ -175,7 +177,7 @@ export class FileJournal implements RecordJournal {
       }
       old.push(segment);
     }
-    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.durableWrite ?? ((fh, data) => fh.write(data)), opts.backgroundSync ?? datasyncFd, opts.syncIntervalMs ?? SYNC_INTERVAL_MS);
+    const journal = new FileJournal(dir, replayed, (old.at(-1)?.number ?? 0) + 1, old, own.unlock, sync, opts.durableWrite ?? ((fh, data) => fh.write(data)), opts.backgroundSync ?? datasyncFd, opts.syncIntervalMs ?? SYNC_INTERVAL_MS, opts.segmentBytes ?? SEGMENT_BYTES);
     for (const s of old) if (s.remaining === 0) void journal.drop(s);
     return journal;
   }
@@ -230,7 +232,7 @@ export class FileJournal implements RecordJournal {
   }
 
   private async segmentForWrite(): Promise<{ segment: Segment; fh: FileHandle }> {
-    if (this.active && this.active.segment.bytes >= SEGMENT_BYTES) {
+    if (this.active && this.active.segment.bytes >= this.segmentBytes) {
       const full = this.active.segment;
       await this.closeActive();
       if (full.remaining === 0) void this.drop(full);
@@ -271,19 +273,48 @@ export class FileJournal implements RecordJournal {
         } catch {
           // A failed sync is retried by the next write's; the records are in the page cache meanwhile.
         }
-        if (this.unsynced) await sleep(this.syncIntervalMs);
+        if (this.unsynced) await this.pauseBetweenSyncs();
       }
     } finally {
       this.syncing = undefined;
     }
   }
 
-  private async closeActive(): Promise<void> {
-    await this.syncing;
-    const active = this.active;
-    this.active = undefined;
-    await active?.fh.close();
+  /** Ends the pause between two background syncs early (set while one is under way). */
+  private endPause: (() => void) | undefined;
+  /** A segment is being closed: the sync it waits for is made without a pause. */
+  private closing = false;
+
+  private pauseBetweenSyncs(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.syncIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.endPause = done;
+    }).finally(() => (this.endPause = undefined));
   }
+
+  /**
+   * A segment is closed (full, or at shutdown) once its last writes are synced. Appends wait for
+   * that, so the sync owed is made now rather than after the rest of the pause: with a long
+   * `syncIntervalMs` every rotation would otherwise hold the answers of that moment for as long.
+   */
+  private async closeActive(): Promise<void> {
+    this.closing = true;
+    this.endPause?.();
+    try {
+      await this.syncing;
+      const active = this.active;
+      this.active = undefined;
+      await active?.fh.close();
+    } finally {
+      this.closing = false;
+    }
+  }
+
 
   release(entries: readonly JournalEntry[]): void {
     for (const { segment } of entries) if (segment) this.releaseCount(segment, 1);
