@@ -130,6 +130,22 @@ describe('Messages API through the gateway', () => {
     assert.ok(Number(row.output_tokens) >= 3, `output tokens of the deltas passed on are counted (got ${row.output_tokens})`);
   });
 
+  it('aborts the upstream request when the client of a JSON answer disconnects before it', async () => {
+    const abortedBefore = t.mock.aborted;
+    const controller = new AbortController();
+    const sent = fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': token, 'content-type': 'application/json', 'x-mock-delay-ms': '5000' },
+      body: JSON.stringify(messagesBody()),
+      signal: controller.signal,
+    }).catch((err: Error) => err);
+    await new Promise((res) => setTimeout(res, 300));
+    controller.abort();
+    assert.ok((await sent) instanceof Error);
+    for (let i = 0; i < 100 && t.mock.aborted === abortedBefore; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(t.mock.aborted, abortedBefore + 1, 'the upstream saw its request cut well before its 5 s answer');
+  });
+
   it('forwards count_tokens', async () => {
     const client = new Anthropic({ apiKey: token, baseURL: t.url, maxRetries: 0 });
     const counted = await client.messages.countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Say hello' }] });

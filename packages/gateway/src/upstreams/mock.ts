@@ -111,7 +111,14 @@ export async function startMockUpstream(opts: MockOptions = {}, port = 0, host =
         res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${id}` });
         res.end(JSON.stringify(answer));
       };
-      return void (delayMs ? setTimeout(send, delayMs) : send());
+      if (!delayMs) return send();
+      const timer = setTimeout(send, delayMs);
+      res.once('close', () => {
+        if (res.writableFinished) return;
+        clearTimeout(timer);
+        state.aborted++;
+      });
+      return;
     }
     state.active++;
     res.once('close', () => state.active--);
