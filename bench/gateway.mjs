@@ -7,6 +7,8 @@
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
+//   node bench/gateway.mjs --gc [--rounds 3] [--modes json,sse] [--dists dist,dist-old]   (young-generation GC of the built gateway under load, beside the bare proxy;
+//                                                                                 --dists: copies of packages/gateway/dist to compare, alternating within each round)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
 //  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
@@ -423,6 +425,89 @@ async function mainStreams() {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * What the young-generation collector does in the gateway's main thread at 500 req/s: a scavenge
+ * stops the event loop, so its pauses are part of the tail. `--trace-gc-nvp` on each server; the
+ * main thread is the isolate that allocated most (the store worker allocates about a third as much).
+ * "kept" is what a scavenge found alive and copied, "promoted" what it moved to the old generation:
+ * objects of finished requests still reachable at a scavenge show up in both.
+ */
+async function mainGc() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-gc-'));
+  const { mockUrl, token, configFile } = await mockAndGatewayConfig(dir);
+  const servers = [];
+  const traced = (name, args) => {
+    const child = spawn(process.execPath, ['--trace-gc-nvp', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    const server = { name, lines: undefined, child };
+    let rest = '';
+    child.stdout.on('data', (data) => {
+      const text = rest + data;
+      const cut = text.lastIndexOf('\n');
+      rest = text.slice(cut + 1);
+      if (server.lines) for (const line of text.slice(0, cut).split('\n')) if (line.includes(' gc=')) server.lines.push(line);
+    });
+    servers.push(server);
+    return server;
+  };
+  if (!process.argv.includes('--no-floor')) {
+    const port = await freePort();
+    traced('floor: bare Node proxy', ['bench/bare-proxy.mjs', String(port), mockUrl]).url = `http://127.0.0.1:${port}/v1/messages`;
+  }
+  for (const dist of listArg('dists') ?? ['dist']) {
+    const port = await freePort();
+    traced(`gateway (${dist}/)`, [`packages/gateway/${dist}/bin.js`, 'serve', '--config', configFile, '--port', String(port)]).url = `http://127.0.0.1:${port}/v1/messages`;
+  }
+  await Promise.all([waitUp(mockUrl), ...servers.map((s) => waitUp(s.url))]);
+  const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  const field = (line, name) => Number(new RegExp(`\\s${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+  const rows = [];
+  const rounds = arg('rounds', 3);
+  for (let round = 1; round <= rounds; round++) for (const mode of pickedModes(listArg('modes') ?? ['json', 'sse'])) {
+    const direct = await latencyAtRate(`${mockUrl}/v1/messages`, { ...base, 'x-api-key': 'bench' }, mode.body, RATE, SECONDS);
+    // Alternate the order each round, so that no server is always measured first.
+    for (const server of round % 2 ? servers : [...servers].reverse()) {
+      await latencyAtRate(server.url, { ...base, 'x-api-key': token }, mode.body, RATE, 2); // warm-up
+      server.lines = [];
+      const lat = await latencyAtRate(server.url, { ...base, 'x-api-key': token }, mode.body, RATE, SECONDS);
+      const byIsolate = new Map();
+      for (const line of server.lines) {
+        const isolate = /^\[\d+:(0x[0-9a-f]+)\]/.exec(line)?.[1];
+        if (!byIsolate.has(isolate)) byIsolate.set(isolate, []);
+        byIsolate.get(isolate).push(line);
+      }
+      server.lines = undefined;
+      const allocated = (lines) => lines.reduce((sum, l) => sum + field(l, 'allocated'), 0);
+      const main = [...byIsolate.values()].sort((a, b) => allocated(b) - allocated(a))[0] ?? [];
+      const scavenges = main.filter((l) => l.includes(' gc=s '));
+      const pauses = main.map((l) => field(l, 'pause'));
+      const mean = (list, name) => list.reduce((sum, l) => sum + field(l, name), 0) / Math.max(list.length, 1);
+      const row = {
+        round, mode: mode.name, target: server.name, lat, direct,
+        allocKiB: allocated(main) / lat.n / 1024,
+        scavenges: scavenges.length,
+        keptKB: mean(scavenges, 'new_space_survived') / 1024,
+        promotedKB: mean(scavenges, 'promoted') / 1024,
+        meanPause: mean(scavenges, 'pause'),
+        longest: Math.max(0, ...pauses),
+        totalPause: pauses.reduce((a, b) => a + b, 0),
+        fullGcs: main.filter((l) => l.includes(' gc=mc ')).length,
+      };
+      rows.push(row);
+      process.stderr.write(`${round}: ${mode.name} ${server.name}: added p50 ${(lat.p50 - direct.p50).toFixed(3)} p99 ${(lat.p99 - direct.p99).toFixed(3)} ms; ${row.scavenges} scavenges, kept ${row.keptKB.toFixed(0)} KB, promoted ${row.promotedKB.toFixed(0)} KB, mean pause ${row.meanPause.toFixed(2)} ms\n`);
+    }
+  }
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s per row, the direct path measured before each mode of each round; main thread only.`,
+    '',
+    '| round | mode | target | added p50 ms | added p99 ms | allocated KiB / request | scavenges | kept KB / scavenge | promoted KB / scavenge | mean scavenge ms | longest pause ms | all pauses ms | full GCs |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.round} | ${r.mode} | ${r.target} | ${(r.lat.p50 - r.direct.p50).toFixed(3)} | ${(r.lat.p99 - r.direct.p99).toFixed(3)} | ${r.allocKiB.toFixed(1)} | ${r.scavenges} | ${r.keptKB.toFixed(0)} | ${r.promotedKB.toFixed(0)} | ${r.meanPause.toFixed(2)} | ${r.longest.toFixed(1)} | ${r.totalPause.toFixed(0)} | ${r.fullGcs} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Bedrock and Vertex clients (and Anthropic) through the gateway to the same mock, each against direct. */
 async function mainFormats() {
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-formats-'));
@@ -489,6 +574,7 @@ try {
   else if (process.argv.includes('--journal')) await mainJournal();
   else if (process.argv.includes('--rss')) await mainRss();
   else if (process.argv.includes('--streams')) await mainStreams();
+  else if (process.argv.includes('--gc')) await mainGc();
   else if (process.argv.includes('--jwt')) await mainJwt();
   else await main();
 } finally {

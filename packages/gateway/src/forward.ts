@@ -8,7 +8,6 @@
 // A client that goes away aborts the upstream request, so an abandoned stream stops costing tokens.
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { EventEmitter } from 'node:events';
 import {
   ApiError,
   buildUpstreamRequest,
@@ -23,10 +22,10 @@ import {
   type UpstreamRequest,
 } from '@claude-key/api-formats';
 import { ClaudeKeyError } from '@claude-key/core';
-import type { Dispatcher } from 'undici';
 import type { RequestContext } from './context.js';
 import type { Target } from './routing.js';
 import { relay } from './answer-stream.js';
+import { ClientGone, UpstreamAnswer } from './upstream-answer.js';
 import { JsonUsageTap, SseUsageTap } from './usage/tap.js';
 
 // Client headers an Anthropic-shaped upstream may see; credentials and proxy headers never leave.
@@ -46,21 +45,6 @@ export function outboundHeaders(incoming: IncomingHttpHeaders): Record<string, s
   return out;
 }
 
-/**
- * Set when the client's connection closes before its answer has ended; stops retries and aborts
- * the upstream request. undici takes an EventEmitter with an `abort` event as a request's
- * `signal` (a documented alternative to AbortSignal): per request it is far cheaper than an
- * AbortController, whose signal is an EventTarget (about 5% of the event loop's CPU at 500 req/s).
- */
-class ClientGone extends EventEmitter {
-  aborted = false;
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.emit('abort');
-  }
-}
-
 /** Waits `ms`; false if the client went away meanwhile. */
 function pause(ms: number, gone: ClientGone): Promise<boolean> {
   if (gone.aborted) return Promise.resolve(false);
@@ -78,57 +62,6 @@ function pause(ms: number, gone: ClientGone): Promise<boolean> {
 export interface RetryPolicy {
   attempts: number;
   backoffMs: number;
-}
-
-/** A streamed answer (SSE, event stream) with its body to relay, or a JSON answer already read whole. */
-type Answer = Dispatcher.ResponseData | WholeAnswer;
-
-/**
- * Reads a JSON answer whole with undici's `dispatch` and a handler of its own: `request()` builds
- * a Readable body, a promise chain to read it out and an abort listener per answer (about 8% of
- * the event loop at 500 req/s), none of which a body read in one piece needs.
- */
-class WholeAnswer implements Dispatcher.DispatchHandler {
-  statusCode = 0;
-  headers: IncomingHttpHeaders = {};
-  raw: Buffer = Buffer.alloc(0);
-  private readonly chunks: Buffer[] = [];
-  private stop: (() => void) | undefined;
-
-  constructor(
-    private readonly gone: ClientGone,
-    private readonly settle: (outcome: WholeAnswer | Error) => void,
-  ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.gone.aborted) return controller.abort(new Error('the client went away'));
-    this.stop = () => controller.abort(new Error('the client went away'));
-    this.gone.once('abort', this.stop);
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.statusCode = statusCode;
-    this.headers = headers;
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    this.raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.done(this);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.done(err);
-  }
-
-  private done(outcome: WholeAnswer | Error): void {
-    if (this.stop) this.gone.off('abort', this.stop);
-    this.stop = undefined;
-    this.settle(outcome);
-  }
 }
 
 export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<void> {
@@ -164,7 +97,7 @@ export async function forward(ctx: RequestContext, retry: RetryPolicy): Promise<
 }
 
 /** One attempt: the upstream's answer with a 2xx status, or why it failed (nothing sent to the client yet). */
-async function send(ctx: RequestContext, target: Target, signal: ClientGone): Promise<Answer | ApiError> {
+async function send(ctx: RequestContext, target: Target, signal: ClientGone): Promise<UpstreamAnswer | ApiError> {
   const { upstream } = target;
   let request: UpstreamRequest = buildUpstreamRequest(ctx.canonical!, upstream.deployment(target.model));
   // Anthropic-shaped upstreams also get the client's other headers (x-app, session ids), as the API would.
@@ -201,30 +134,23 @@ async function send(ctx: RequestContext, target: Target, signal: ClientGone): Pr
   return outcome;
 }
 
-async function dispatch(ctx: RequestContext, upstream: Target['upstream'], request: UpstreamRequest, signal: ClientGone): Promise<Answer | ApiError> {
+async function dispatch(ctx: RequestContext, upstream: Target['upstream'], request: UpstreamRequest, signal: ClientGone): Promise<UpstreamAnswer | ApiError> {
   const url = upstreamTarget(request.url);
   const { host: _host, ...headers } = request.headers;
   headers['content-length'] = String(request.body.length);
   const options = { path: url.path, method: 'POST' as const, headers, body: request.body, headersTimeout: upstream.timeoutMs, bodyTimeout: upstream.timeoutMs };
-  let answer: Answer;
+  let answer: UpstreamAnswer;
   try {
-    answer = ctx.canonical!.stream
-      ? await upstream.dispatcher(url.origin).request({ ...options, signal })
-      : await new Promise<WholeAnswer>((resolve, reject) => {
-          upstream.dispatcher(url.origin).dispatch(options, new WholeAnswer(signal, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))));
-        });
+    answer = await new Promise<UpstreamAnswer>((resolve, reject) => {
+      const handler = new UpstreamAnswer(signal, ctx.canonical!.stream, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+      upstream.dispatcher(url.origin).dispatch(options, handler);
+    });
   } catch (err) {
     return failure(upstream.name, upstream.timeoutMs, err);
   }
   ctx.upstreamStatus = answer.statusCode;
   if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
-  let raw: Buffer;
-  try {
-    raw = answer instanceof WholeAnswer ? answer.raw : Buffer.from(await answer.body.arrayBuffer());
-  } catch (err) {
-    return failure(upstream.name, upstream.timeoutMs, err);
-  }
-  const error = parseUpstreamError(upstream.kind, answer.statusCode, answer.headers, raw);
+  const error = parseUpstreamError(upstream.kind, answer.statusCode, answer.headers, answer.raw);
   const refused = error.status === 401 || error.status === 403;
   if (refused && !upstream.callerCredentials) {
     // Our own key was refused: a 401 here would make Claude Code re-run the user's helper for nothing.
@@ -259,7 +185,7 @@ function failure(name: string, timeoutMs: number, err: unknown): ApiError {
 }
 
 /** Writes a good answer to the client in its own format. From here on there is no fallback. */
-async function deliver(ctx: RequestContext, target: Target, answer: Answer, signal: ClientGone): Promise<void> {
+async function deliver(ctx: RequestContext, target: Target, answer: UpstreamAnswer, signal: ClientGone): Promise<void> {
   const canonical = ctx.canonical!;
   const kind = target.upstream.kind;
   const plan = planResponse(canonical, kind);
@@ -268,14 +194,8 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
   if (typeof requestId === 'string') headers['request-id'] = requestId;
   ctx.status = answer.statusCode;
 
-  if (!canonical.stream) {
-    let raw: Buffer;
-    try {
-      raw = answer instanceof WholeAnswer ? answer.raw : Buffer.from(await answer.body.arrayBuffer());
-    } catch (err) {
-      if (signal.aborted) return void (ctx.status = 499);
-      throw failure(target.upstream.name, target.upstream.timeoutMs, err);
-    }
+  if (answer.body === undefined) {
+    const raw = answer.raw;
     const tap = new JsonUsageTap();
     tap.feed(raw);
     tap.finish();
@@ -287,8 +207,6 @@ async function deliver(ctx: RequestContext, target: Target, answer: Answer, sign
 
   const tap = new SseUsageTap();
   ctx.usage = tap.usage; // filled in as the answer passes; read when the response closes
-  // A streamed request's answer always comes from request() (see dispatch).
-  if (answer instanceof WholeAnswer) throw new Error('a streamed answer was read whole');
   const source = answer.body;
   const translator = createStreamTranslator(plan);
   let output: Readable = source;
