@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { ConfigError } from '@claude-key/core';
+import { SYNC_INTERVAL_MS } from './store/journal-defaults.js';
 
 const algorithm = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
@@ -282,7 +283,7 @@ export const configSchema = z
           .int()
           .min(1)
           .max(1000)
-          .default(100)
+          .default(SYNC_INTERVAL_MS)
           .describe('journalSync: write: the longest a written record waits for the background fdatasync that puts it on disk (what a power cut can lose). Lower costs CPU: one fdatasync per interval under load.'),
         maxQueuedRecords: z
           .number()
@@ -293,7 +294,7 @@ export const configSchema = z
         closeTimeoutMs: z.number().int().nonnegative().default(5000).describe('On shutdown, how long to keep retrying an unavailable store.'),
       })
       .strict()
-      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'write', journalSyncIntervalMs: 100, maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
+      .default({ path: './claude-key-gateway-data', flushIntervalMs: 250, batchSize: 500, journalSync: 'write', journalSyncIntervalMs: SYNC_INTERVAL_MS, maxQueuedRecords: 50_000, closeTimeoutMs: 5000 }),
     redis: z
       .object({
         url: z.string().optional(),

@@ -12,16 +12,9 @@ import { constants, existsSync, fdatasync, mkdirSync, readdirSync, readFileSync,
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { SEGMENT_BYTES, SYNC_INTERVAL_MS } from './journal-defaults.js';
 import type { RequestRecord } from './record.js';
 
-const SEGMENT_BYTES = 4 * 1024 * 1024;
-/**
- * `write` mode, default: the longest a written record waits for its background fdatasync to start.
- * Each fdatasync costs a thread-pool wake-up on the event loop and a disk flush: at 10 ms they were
- * about 10% of the gateway's CPU at 500 req/s. 100 ms is MongoDB's journal commit interval; a
- * power cut can lose this much (PostgreSQL's asynchronous commit: up to 3 × 200 ms).
- */
-export const SYNC_INTERVAL_MS = 100;
 const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
 
 // The callback form: FileHandle.datasync() costs a promise, a handle reference and a close guard on
