@@ -3,7 +3,8 @@
 //   node --conditions=source --import tsx bench/gateway.mjs [--seconds 10] [--rate 500]
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
 //   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
-//   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency, beside a bare Node proxy; --no-floor without it; --rounds N)
+//   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency, beside a bare Node proxy; --no-floor without it; --rounds N;
+//                                                                                 --slices N: each target in N turns of SECONDS / N, alternating)
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
@@ -84,16 +85,16 @@ const MODES = [
   { key: 'big', name: 'JSON, 85 KB body', body: bigBody },
 ];
 
-/** Open-loop: one request every 1000/rate ms regardless of answers; latency = send to last byte. */
-async function latencyAtRate(url, headers, body, rate, seconds) {
-  const origin = new URL(url).origin;
-  const pool = new Pool(origin, { connections: 64 });
+/**
+ * Open-loop: one request every 1000/rate ms regardless of answers; latency = send to last byte.
+ * `warmPool`: connections opened earlier (see openPool) and left open, for a run in slices.
+ */
+async function latencyAtRate(url, headers, body, rate, seconds, warmPool) {
+  const pool = warmPool ?? (await openPool(url, headers, body));
   const total = Math.round(rate * seconds);
   const samples = [];
   let errors = 0;
   const path = new URL(url).pathname + new URL(url).search;
-  // Open the pool's connections first: TCP set-up is not what is being measured.
-  await Promise.all(Array.from({ length: 64 }, () => pool.request({ path, method: 'POST', headers, body }).then((r) => r.body.text())));
   const startAt = performance.now();
   const inflight = [];
   for (let i = 0; i < total; i++) {
@@ -113,10 +114,23 @@ async function latencyAtRate(url, headers, body, rate, seconds) {
     );
   }
   await Promise.all(inflight);
-  await pool.close();
+  if (!warmPool) await pool.close();
+  return summary(samples, errors);
+}
+
+/** A pool with its 64 connections open: TCP set-up is not what is being measured. */
+async function openPool(url, headers, body) {
+  const pool = new Pool(new URL(url).origin, { connections: 64 });
+  const path = new URL(url).pathname + new URL(url).search;
+  await Promise.all(Array.from({ length: 64 }, () => pool.request({ path, method: 'POST', headers, body }).then((r) => r.body.text())));
+  return pool;
+}
+
+/** Percentiles of latency samples (ms); `samples` kept so that several runs can be merged. */
+function summary(samples, errors) {
   samples.sort((a, b) => a - b);
   const pct = (p) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
-  return { n: samples.length, errors, p50: pct(50), p90: pct(90), p99: pct(99) };
+  return { n: samples.length, errors, p50: pct(50), p90: pct(90), p99: pct(99), samples };
 }
 
 function throughput(url, headers, body, seconds) {
@@ -284,16 +298,31 @@ async function mainJournal() {
       ...(process.argv.includes('--no-floor') ? [] : [{ ...bare, headers: base }]),
       ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } })),
     ];
+    for (const t of targets) await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
+    // --slices N: each target is measured in N slices of SECONDS / N, taken in turn, so that a
+    // burst of the host's noise (seconds long on a shared machine) falls on every target alike
+    // instead of on whichever one was being measured at the time.
+    const slices = arg('slices', 1);
+    const merged = new Map(targets.map((t) => [t, { samples: [], errors: 0 }]));
+    const pools = new Map();
+    if (slices > 1) for (const t of targets) pools.set(t, await openPool(t.url, t.headers, mode.body));
+    for (let slice = 0; slice < slices; slice++) {
+      for (const t of slice % 2 ? [...targets].reverse() : targets) {
+        const part = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS / slices, pools.get(t));
+        merged.get(t).samples.push(...part.samples);
+        merged.get(t).errors += part.errors;
+        if (slices === 1) await new Promise((r) => setTimeout(r, 1000)); // let the store catch up before the next run
+      }
+    }
+    await Promise.all([...pools.values()].map((p) => p.close()));
     for (const t of targets) {
-      await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
-      const lat = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS);
+      const lat = summary(merged.get(t).samples, merged.get(t).errors);
       rows.push({ round, mode: mode.name, target: t.name, lat });
       process.stderr.write(`${round}: ${mode.name} ${t.name}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms\n`);
-      await new Promise((r) => setTimeout(r, 1000)); // let the store catch up before the next run
     }
   }
   const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s${rounds > 1 ? `, ${rounds} rounds` : ''}.`,
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}. Open loop at ${RATE} req/s for ${SECONDS} s per target${arg('slices', 1) > 1 ? ` in ${arg('slices', 1)} slices taken in turn` : ''}${rounds > 1 ? `, ${rounds} rounds` : ''}.`,
     '',
     '| round | mode | target | p50 ms | p99 ms | added p50 ms | added p99 ms | errors |',
     '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
