@@ -298,16 +298,19 @@ async function mainJournal() {
       ...(process.argv.includes('--no-floor') ? [] : [{ ...bare, headers: base }]),
       ...gateways.map((g) => ({ name: g.name, url: `${g.url}/v1/messages`, headers: { ...base, 'x-api-key': token } })),
     ];
-    for (const t of targets) await latencyAtRate(t.url, t.headers, mode.body, RATE, 2); // warm-up
     // --slices N: each target is measured in N slices of SECONDS / N, taken in turn, so that a
     // burst of the host's noise (seconds long on a shared machine) falls on every target alike
-    // instead of on whichever one was being measured at the time.
+    // instead of on whichever one was being measured at the time. Warm-ups: all first in slices,
+    // else each right before its target's run (as before slices existed).
     const slices = arg('slices', 1);
+    const warmUp = (t) => latencyAtRate(t.url, t.headers, mode.body, RATE, 2);
+    if (slices > 1) for (const t of targets) await warmUp(t);
     const merged = new Map(targets.map((t) => [t, { samples: [], errors: 0 }]));
     const pools = new Map();
     if (slices > 1) for (const t of targets) pools.set(t, await openPool(t.url, t.headers, mode.body));
     for (let slice = 0; slice < slices; slice++) {
       for (const t of slice % 2 ? [...targets].reverse() : targets) {
+        if (slices === 1) await warmUp(t);
         const part = await latencyAtRate(t.url, t.headers, mode.body, RATE, SECONDS / slices, pools.get(t));
         merged.get(t).samples.push(...part.samples);
         merged.get(t).errors += part.errors;
