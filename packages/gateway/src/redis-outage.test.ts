@@ -46,6 +46,18 @@ describe('Redis outage', { timeout: 120_000 }, () => {
     return { status: r.status, body: (await r.json()) as { type: string; usage?: { input_tokens: number; output_tokens: number }; error?: { type: string } } };
   };
 
+  /** The spend Redis holds under `key` once it reaches `usd` (or what it holds after 10 s). */
+  const waitForSpend = async (key: string, usd: number) => {
+    const client = new Redis(redis.url);
+    let spent = 0;
+    for (let i = 0; i < 100 && spent < usd * 0.999; i++) {
+      spent = Number((await client.get(key)) ?? 0);
+      if (spent < usd * 0.999) await sleep(100);
+    }
+    await client.quit();
+    return spent;
+  };
+
   it('serves fail-open callers, refuses fail-closed ones with 503 in the Anthropic shape, and reconciles the spend', async (t) => {
     assert.equal((await send('closer')).status, 200);
     const first = await send('opener');
@@ -64,6 +76,10 @@ describe('Redis outage', { timeout: 120_000 }, () => {
     };
     const median = (rs: { ms: number }[]) => rs.map((r) => r.ms).sort((a, b) => a - b)[10]!.toFixed(1);
     const up = await sequence();
+    // Each answer's spend is settled just after the answer: wait until the last one's is in Redis,
+    // or the stop can cut it off, leaving its reservation in a Redis that then forgets it.
+    const key = `ckg:spend:user:opener:d:${new Date().toISOString().slice(0, 10)}`;
+    await waitForSpend(key, 21 * unit);
     await redis.stop(); // started without persistence: everything it held is gone
     const open = await sequence();
     t.diagnostic(`latency p50 with Redis up ${median(up)} ms, down (fail-open) ${median(open)} ms (reported, not asserted)`);
@@ -75,14 +91,7 @@ describe('Redis outage', { timeout: 120_000 }, () => {
 
     await redis.start();
     // The 20 answers' spend, counted in process meanwhile, reaches Redis once it is back.
-    const client = new Redis(redis.url);
-    const key = `ckg:spend:user:opener:d:${new Date().toISOString().slice(0, 10)}`;
-    let spent = 0;
-    for (let i = 0; i < 100 && spent < 20 * unit * 0.999; i++) {
-      spent = Number((await client.get(key)) ?? 0);
-      if (spent < 20 * unit * 0.999) await sleep(100);
-    }
-    await client.quit();
+    const spent = await waitForSpend(key, 20 * unit);
     assert.ok(Math.abs(spent - 20 * unit) < 1e-9, `reconciled ${spent}, expected ${20 * unit} (the 20 answers while Redis was down)`);
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
