@@ -8,7 +8,8 @@
 //
 // Redis unavailable: a scope with failMode `closed` is refused with 503; with `open` (the
 // default) spend is counted in process on top of the last values Redis gave, and pushed to Redis
-// when it answers again.
+// when it answers again. Redis back empty (restarted without persistence, flushed): the spend the
+// store recorded is put back (`reseed`), on every connection.
 import type { Redis } from 'ioredis';
 import { dependencyUnavailable, permissionError } from './errors.js';
 import type { Scope } from './policy.js';
@@ -41,6 +42,17 @@ export interface SpendLedger {
   reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult>;
   /** Adds usd (negative to give back) to every key. */
   add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void>;
+  /** Raises each key to at least its amount, never lowering one (a shared ledger only). */
+  raiseTo?(keys: string[], usd: number[], ttlSeconds: number[]): Promise<void>;
+}
+
+/** Spend the store recorded for one user or team on one UTC day. */
+export interface RecordedSpend {
+  kind: 'user' | 'team';
+  id: string;
+  /** YYYY-MM-DD */
+  day: string;
+  usd: number;
 }
 
 export class MemoryLedger implements SpendLedger {
@@ -99,11 +111,30 @@ if out[1] == 0 then
 end
 return out`;
 
+// KEYS: ledger keys. ARGV: one amount per key, then one TTL per key. A key below its amount is set
+// to it (with its TTL); one at or above it (spend since, reservations in flight) is left as it is.
+const RAISE_SCRIPT = `
+local n = #KEYS
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') < tonumber(ARGV[i]) then
+    redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
+  end
+end
+return n`;
+
 type ReserveCommand = (numKeys: number, ...args: (string | number)[]) => Promise<[number, ...string[]]>;
+type RaiseCommand = (numKeys: number, ...args: (string | number)[]) => Promise<number>;
 
 export class RedisLedger implements SpendLedger {
   constructor(private readonly redis: Redis) {
     if (!(redis as unknown as { ckgReserve?: unknown }).ckgReserve) redis.defineCommand('ckgReserve', { lua: RESERVE_SCRIPT });
+    if (!(redis as unknown as { ckgRaise?: unknown }).ckgRaise) redis.defineCommand('ckgRaise', { lua: RAISE_SCRIPT });
+  }
+
+  async raiseTo(keys: string[], usd: number[], ttlSeconds: number[]): Promise<void> {
+    if (!keys.length) return;
+    const command = (this.redis as unknown as { ckgRaise: RaiseCommand }).ckgRaise.bind(this.redis);
+    await command(keys.length, ...keys.map((k) => `ckg:spend:${k}`), ...usd.map(String), ...ttlSeconds);
   }
 
   async reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult> {
@@ -248,6 +279,51 @@ export class Budgets {
     return this.syncing;
   }
 
+  /**
+   * Raises the shared ledger to the spend the store has recorded this month: a Redis that came back
+   * empty has forgotten it, one that kept it (with reservations of answers in flight on top) is
+   * left as it is. `recorded` must flush the records queued so far before it reads them: the spend
+   * counted in process until now belongs to answers whose records are queued already, so the store
+   * has it too, and it is not pushed a second time (this also drops a settle's difference whose
+   * reservation an emptied Redis no longer holds). Runs in the place of a sync, never beside one.
+   * Resolves with the number of keys looked at; 0 without a shared ledger.
+   */
+  reseed(recorded: () => Promise<readonly RecordedSpend[]>): Promise<number> {
+    const raiseTo = this.ledger.raiseTo?.bind(this.ledger);
+    if (!raiseTo) return Promise.resolve(0);
+    const run = (this.syncing ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      const covered = [...this.unsynced].map(([key, entry]) => ({ key, usd: entry.usd, ttl: entry.ttl }));
+      const nowMs = this.now();
+      const totals = new Map<string, { usd: number; ttl: number }>();
+      for (const row of await recorded()) {
+        const { keys, ttls } = this.keysAt([{ kind: row.kind, id: row.id }], Date.parse(`${row.day}T12:00:00Z`), nowMs);
+        keys.forEach((key, i) => {
+          const total = totals.get(key);
+          if (total) total.usd += row.usd;
+          else if (ttls[i]! > 0) totals.set(key, { usd: row.usd, ttl: ttls[i]! });
+        });
+      }
+      const keys = [...totals.keys()];
+      await raiseTo(keys, keys.map((k) => totals.get(k)!.usd), keys.map((k) => totals.get(k)!.ttl));
+      for (const { key, usd: amount, ttl } of covered) {
+        const entry = this.unsynced.get(key);
+        if (entry) entry.usd -= amount;
+        if (entry && Math.abs(entry.usd) < 1e-12) this.unsynced.delete(key);
+        this.local.addNow([key], -amount, [ttl]);
+      }
+      return keys.length;
+    });
+    const slot: Promise<void> = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.syncing = slot;
+    void slot.finally(() => {
+      if (this.syncing === slot) this.syncing = undefined;
+    });
+    return run;
+  }
+
   /** Spend not yet in the shared ledger, in USD (what reconciliation still has to push). */
   get unsyncedUsd(): number {
     let n = 0;
@@ -258,15 +334,21 @@ export class Budgets {
   /** Records spend directly (seeding from the store at start-up): for every scope given. */
   async add(scopes: readonly Scope[], usdAmount: number, atMs: number): Promise<void> {
     if (usdAmount <= 0 || !scopes.length) return;
+    const { keys, ttls } = this.keysAt(scopes, atMs, atMs);
+    await this.ledger.add(keys, usdAmount, ttls);
+  }
+
+  /** The ledger keys of these scopes for the day and month of `atMs`, each kept an hour past its reset (seen from `fromMs`). */
+  private keysAt(scopes: readonly Pick<Scope, 'kind' | 'id'>[], atMs: number, fromMs: number): { keys: string[]; ttls: number[] } {
     const periods = periodsAt(atMs);
     const keys: string[] = [];
     const ttls: number[] = [];
     for (const scope of scopes) {
       for (const period of periods) {
         keys.push(`${scope.kind}:${scope.id}:${period.key}`);
-        ttls.push(Math.ceil((period.resetsAt.getTime() - atMs) / 1000) + 3600);
+        ttls.push(Math.ceil((period.resetsAt.getTime() - fromMs) / 1000) + 3600);
       }
     }
-    await this.ledger.add(keys, usdAmount, ttls);
+    return { keys, ttls };
   }
 }

@@ -157,6 +157,23 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   // Replayed spend must be in the store before the budget ledger is seeded from it.
   if (journal.replayed.length) await recorder.flush().catch(() => undefined);
   if (!redis) await seedBudgets(store, budgets, now());
+  else {
+    // A Redis that comes back empty (restarted without persistence, flushed) has forgotten the
+    // month's spend: on every connection, and now, the ledger is raised to what the store recorded
+    // (records queued so far written first). A Redis that kept its data is left as it is.
+    const reseed = () =>
+      budgets
+        .reseed(async () => {
+          await recorder.flush();
+          return store.spendSince(monthStart(now()));
+        })
+        .then(
+          (keys) => log.info('budget ledger in Redis checked against the store', { keys }),
+          (err: Error) => log.warn('budget ledger in Redis not checked against the store; spend counted meanwhile is pushed instead', { error: err.message }),
+        );
+    redis.on('ready', () => void reseed());
+    if (redis.status === 'ready') await reseed();
+  }
 
   // The pipeline, outermost first: accounting wraps everything it measures; the caller is
   // authenticated on its headers before its body is read; budgets and limits are held around
@@ -418,10 +435,13 @@ export function parseSince(value: string | null | undefined, nowMs: number): Dat
   return date;
 }
 
-async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number): Promise<void> {
+const monthStart = (nowMs: number): Date => {
   const d = new Date(nowMs);
-  const monthStart = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
-  for (const row of await store.spendSince(monthStart)) {
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+};
+
+async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number): Promise<void> {
+  for (const row of await store.spendSince(monthStart(nowMs))) {
     const scope = { kind: row.kind, id: row.id, policy: {} };
     await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
   }
