@@ -26,6 +26,18 @@ describe('Budgets.reseed (Redis)', () => {
   /** A user of its own per test, so that runs and tests never share keys. */
   const freshUser = () => `reseed-${randomUUID()}`;
   const spendOf = async (key: string) => Number((await redis.get(`ckg:spend:${key}`)) ?? 0);
+  /** The Redis ledger as the gateway sees it during an outage: reserve and add fail until `end()`. */
+  const ledgerInOutage = () => {
+    let down = true;
+    const real = new RedisLedger(redis);
+    const unavailable = () => Promise.reject(new Error('Connection is closed.'));
+    const ledger: SpendLedger = {
+      reserve: (...args) => (down ? unavailable() : real.reserve(...args)),
+      add: (...args) => (down ? unavailable() : real.add(...args)),
+      raiseTo: (...args) => real.raiseTo(...args),
+    };
+    return { ledger, end: () => void (down = false) };
+  };
   const scope = (id: string): Scope => ({ kind: 'user', id, policy: { dailyUsd: 100, monthlyUsd: 1000 } });
 
   it('raises an emptied ledger to the recorded spend of today and of the month', async () => {
@@ -52,20 +64,13 @@ describe('Budgets.reseed (Redis)', () => {
 
   it('does not push spend counted in process a second time once the recorded spend includes it', async () => {
     const user = freshUser();
-    let down = true;
-    const real = new RedisLedger(redis);
-    // Redis away for reserve and add, as the gateway sees it during an outage.
-    const ledger: SpendLedger = {
-      reserve: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : real.reserve(...args)),
-      add: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : real.add(...args)),
-      raiseTo: (...args) => real.raiseTo(...args),
-    };
-    const budgets = new Budgets(ledger, () => NOW);
+    const outage = ledgerInOutage();
+    const budgets = new Budgets(outage.ledger, () => NOW);
     const hold = await budgets.reserve([scope(user)], () => 1);
     assert.equal(hold?.local, true);
     await budgets.settle(hold, 0.25);
     assert.equal(budgets.unsyncedUsd, 0.5, 'counted in process: the day and the month');
-    down = false;
+    outage.end();
     // The store has that answer's record: Redis comes back empty and is raised to it.
     await budgets.reseed(async () => [{ kind: 'user', id: user, day: '2026-12-02', usd: 0.25 }]);
     assert.equal(budgets.unsyncedUsd, 0);
@@ -76,16 +81,10 @@ describe('Budgets.reseed (Redis)', () => {
 
   it('keeps spend counted in process when the store cannot be read, for the next sync to push', async () => {
     const user = freshUser();
-    let down = true;
-    const real = new RedisLedger(redis);
-    const ledger: SpendLedger = {
-      reserve: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : real.reserve(...args)),
-      add: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : real.add(...args)),
-      raiseTo: (...args) => real.raiseTo(...args),
-    };
-    const budgets = new Budgets(ledger, () => NOW);
+    const outage = ledgerInOutage();
+    const budgets = new Budgets(outage.ledger, () => NOW);
     await budgets.settle(await budgets.reserve([scope(user)], () => 1), 0.25);
-    down = false;
+    outage.end();
     await assert.rejects(budgets.reseed(() => Promise.reject(new Error('store down'))), /store down/);
     assert.equal(budgets.unsyncedUsd, 0.5);
     await budgets.sync();
