@@ -184,6 +184,8 @@ export class Budgets {
   /** The shared ledger's last answer per key, the base of in-process counting. */
   private readonly lastKnown = new Map<string, number>();
   private syncing: Promise<void> | undefined;
+  /** Reseeds under way (see reseed). */
+  private reseeding = 0;
 
   constructor(
     readonly ledger: SpendLedger,
@@ -209,7 +211,8 @@ export class Budgets {
     let result: ReserveResult;
     let local = false;
     try {
-      if (this.unsynced.size) await this.sync();
+      // Not while a reseed runs (a flush and a store query): it covers this spend, and requests need not wait for it.
+      if (this.unsynced.size && this.reseeding === 0) await this.sync();
       result = await this.ledger.reserve(keys, limits, upperBoundUsd, ttls);
       keys.forEach((k, i) => this.lastKnown.set(k, result.spent[i]!));
     } catch (err) {
@@ -291,6 +294,7 @@ export class Budgets {
   reseed(recorded: () => Promise<readonly RecordedSpend[]>): Promise<number> {
     const raiseTo = this.ledger.raiseTo?.bind(this.ledger);
     if (!raiseTo) return Promise.resolve(0);
+    this.reseeding++;
     const run = (this.syncing ?? Promise.resolve()).catch(() => undefined).then(async () => {
       const covered = [...this.unsynced].map(([key, entry]) => ({ key, usd: entry.usd, ttl: entry.ttl }));
       const nowMs = this.now();
@@ -320,6 +324,7 @@ export class Budgets {
     this.syncing = slot;
     void slot.finally(() => {
       if (this.syncing === slot) this.syncing = undefined;
+      this.reseeding--;
     });
     return run;
   }
