@@ -42,8 +42,8 @@ export interface SpendLedger {
   reserve(keys: string[], limits: (number | undefined)[], usd: number, ttlSeconds: number[]): Promise<ReserveResult>;
   /** Adds usd (negative to give back) to every key. */
   add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void>;
-  /** Raises each key to at least its amount, never lowering one (a shared ledger only). */
-  raiseTo?(keys: string[], usd: number[], ttlSeconds: number[]): Promise<void>;
+  /** Raises each key to at least its amount, never lowering one (seeding from the store). */
+  raiseTo(keys: string[], usd: number[], ttlSeconds: number[]): Promise<void>;
 }
 
 /** Spend the store recorded for one user or team on one UTC day. */
@@ -75,6 +75,15 @@ export class MemoryLedger implements SpendLedger {
 
   async add(keys: string[], usd: number, ttlSeconds: number[]): Promise<void> {
     this.addNow(keys, usd, ttlSeconds);
+  }
+
+  async raiseTo(keys: string[], usd: number[], ttlSeconds: number[]): Promise<void> {
+    const now = this.now();
+    keys.forEach((k, i) => {
+      const entry = this.spend.get(k);
+      if (!entry) this.spend.set(k, { usd: usd[i]!, expiresAt: now + ttlSeconds[i]! * 1000 });
+      else entry.usd = Math.max(entry.usd, usd[i]!);
+    });
   }
 
   addNow(keys: string[], usd: number, ttlSeconds: number[]): void {
@@ -283,17 +292,15 @@ export class Budgets {
   }
 
   /**
-   * Raises the shared ledger to the spend the store has recorded this month: a Redis that came back
-   * empty has forgotten it, one that kept it (with reservations of answers in flight on top) is
-   * left as it is. `recorded` must flush the records queued so far before it reads them: the spend
+   * Raises the ledger to the spend the store has recorded this month: at start-up (the in-memory
+   * ledger starts empty), and with Redis on every connection (a Redis that came back empty has
+   * forgotten it; one that kept it, with reservations of answers in flight on top, is left as it is). `recorded` must flush the records queued so far before it reads them: the spend
    * counted in process until now belongs to answers whose records are queued already, so the store
    * has it too, and it is not pushed a second time (this also drops a settle's difference whose
    * reservation an emptied Redis no longer holds). Runs in the place of a sync, never beside one.
-   * Resolves with the number of keys looked at; 0 without a shared ledger.
+   * Resolves with the number of keys looked at.
    */
   reseed(recorded: () => Promise<readonly RecordedSpend[]>): Promise<number> {
-    const raiseTo = this.ledger.raiseTo?.bind(this.ledger);
-    if (!raiseTo) return Promise.resolve(0);
     this.reseeding++;
     const run = (this.syncing ?? Promise.resolve()).catch(() => undefined).then(async () => {
       const covered = [...this.unsynced].map(([key, entry]) => ({ key, usd: entry.usd, ttl: entry.ttl }));
@@ -308,7 +315,7 @@ export class Budgets {
         });
       }
       const keys = [...totals.keys()];
-      await raiseTo(keys, keys.map((k) => totals.get(k)!.usd), keys.map((k) => totals.get(k)!.ttl));
+      await this.ledger.raiseTo(keys, keys.map((k) => totals.get(k)!.usd), keys.map((k) => totals.get(k)!.ttl));
       for (const { key, usd: amount, ttl } of covered) {
         const entry = this.unsynced.get(key);
         if (entry) entry.usd -= amount;
@@ -334,13 +341,6 @@ export class Budgets {
     let n = 0;
     for (const { usd: amount } of this.unsynced.values()) n += amount;
     return n;
-  }
-
-  /** Records spend directly (seeding from the store at start-up): for every scope given. */
-  async add(scopes: readonly Scope[], usdAmount: number, atMs: number): Promise<void> {
-    if (usdAmount <= 0 || !scopes.length) return;
-    const { keys, ttls } = this.keysAt(scopes, atMs, atMs);
-    await this.ledger.add(keys, usdAmount, ttls);
   }
 
   /** The ledger keys of these scopes for the day and month of `atMs`, each kept an hour past its reset (seen from `fromMs`). */

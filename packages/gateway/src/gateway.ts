@@ -156,7 +156,8 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
   });
   // Replayed spend must be in the store before the budget ledger is seeded from it.
   if (journal.replayed.length) await recorder.flush().catch(() => undefined);
-  if (!redis) await seedBudgets(store, budgets, now());
+  const recordedSpend = () => store.spendSince(monthStart(now()));
+  if (!redis) await budgets.reseed(recordedSpend);
   else {
     // A Redis that comes back empty (restarted without persistence, flushed) has forgotten the
     // month's spend: on every connection, and now, the ledger is raised to what the store recorded
@@ -165,7 +166,7 @@ export async function createGateway(config: GatewayConfig, opts: GatewayOptions 
       budgets
         .reseed(async () => {
           await recorder.flush();
-          return store.spendSince(monthStart(now()));
+          return recordedSpend();
         })
         .then(
           (keys) => log.info('budget ledger in Redis checked against the store', { keys }),
@@ -439,10 +440,3 @@ const monthStart = (nowMs: number): Date => {
   const d = new Date(nowMs);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 };
-
-async function seedBudgets(store: RemoteStore, budgets: Budgets, nowMs: number): Promise<void> {
-  for (const row of await store.spendSince(monthStart(nowMs))) {
-    const scope = { kind: row.kind, id: row.id, policy: {} };
-    await budgets.add([scope], row.usd, Date.parse(`${row.day}T12:00:00Z`));
-  }
-}
