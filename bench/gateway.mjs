@@ -9,7 +9,10 @@
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
 //   node bench/gateway.mjs --gc [--rounds 3] [--modes json,sse] [--dists dist,dist-old]   (young-generation GC of the built gateway under load, beside the bare proxy;
+//                                                                                 an entry may add Node flags after a colon: 'dist:--max-semi-space-size=32';
 //                                                                                 --dists: copies of packages/gateway/dist to compare, alternating within each round)
+//   node bench/gateway.mjs --gaps [--seconds 20]                                 (event-loop gaps of the built gateway and of the bare proxy under load, and how often
+//                                                                                 they recur: tells the machine's periodic stalls from the gateway's own)
 //
 // Every server runs as its own process on 127.0.0.1. Two measurements per target and mode:
 //  - latency at a fixed open-loop rate (default 500 req/s), timed per request with hrtime
@@ -17,7 +20,7 @@
 //  - throughput with autocannon (50 connections, as fast as the server answers).
 // Then JWT verification per second on one core with cached keys.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -26,6 +29,12 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  // The usage is the comment at the top of this file: print it rather than keep a second copy.
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  process.stdout.write(`${head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
 const requireGw = createRequire(join(ROOT, 'packages/gateway/package.json'));
 const autocannon = requireGw('autocannon');
 const { Pool } = requireGw('undici');
@@ -341,7 +350,6 @@ async function mainJournal() {
 
 /** RSS of the built gateway (dist/, as deployed) per embedded store: idle after start, then after 2000 requests. */
 async function mainRss() {
-  const { readFileSync } = await import('node:fs');
   const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-rss-'));
   const { mockUrl, token } = await mockAndGatewayConfig(dir);
@@ -382,7 +390,6 @@ const STREAM_EVENT_MS = 300;
 const SMALL_RATE = 50;
 
 async function mainStreams() {
-  const { readFileSync } = await import('node:fs');
   const N = arg('streams', 1000);
   const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-streams-'));
@@ -486,9 +493,12 @@ async function mainGc() {
     const port = await freePort();
     traced('floor: bare Node proxy', ['bench/bare-proxy.mjs', String(port), mockUrl]).url = `http://127.0.0.1:${port}/v1/messages`;
   }
-  for (const dist of listArg('dists') ?? ['dist']) {
+  // An entry of --dists may carry Node flags after a colon: 'dist:--max-semi-space-size=32 --min-semi-space-size=32'.
+  for (const entry of listArg('dists') ?? ['dist']) {
+    const [dist, flags = ''] = entry.split(':');
     const port = await freePort();
-    traced(`gateway (${dist}/)`, [`packages/gateway/${dist}/bin.js`, 'serve', '--config', configFile, '--port', String(port)]).url = `http://127.0.0.1:${port}/v1/messages`;
+    const name = `gateway (${dist}/${flags ? ` ${flags}` : ''})`;
+    traced(name, [...flags.split(' ').filter(Boolean), `packages/gateway/${dist}/bin.js`, 'serve', '--config', configFile, '--port', String(port)]).url = `http://127.0.0.1:${port}/v1/messages`;
   }
   await Promise.all([waitUp(mockUrl), ...servers.map((s) => waitUp(s.url))]);
   const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
@@ -535,6 +545,75 @@ async function mainGc() {
     '| round | mode | target | added p50 ms | added p99 ms | allocated KiB / request | scavenges | kept KB / scavenge | promoted KB / scavenge | mean scavenge ms | longest pause ms | all pauses ms | full GCs |',
     '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.round} | ${r.mode} | ${r.target} | ${(r.lat.p50 - r.direct.p50).toFixed(3)} | ${(r.lat.p99 - r.direct.p99).toFixed(3)} | ${r.allocKiB.toFixed(1)} | ${r.scavenges} | ${r.keptKB.toFixed(0)} | ${r.promotedKB.toFixed(0)} | ${r.meanPause.toFixed(2)} | ${r.longest.toFixed(1)} | ${r.totalPause.toFixed(0)} | ${r.fullGcs} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Where the tail comes from: each server runs with bench/loop-gap-watch.mjs preloaded, which notes
+ * every stretch of more than 4 ms in which its event loop could not run. Served at RATE for SECONDS,
+ * one server after the other. A gap that recurs at a fixed interval in the bare proxy as well as in
+ * the gateway is the machine's (on this one, the kernel's DAMON memory monitor, whose pass over
+ * memory every `sample_us` takes one of the two CPUs for 5 to 10 ms); gaps only the gateway has are
+ * its own. The DAMON settings are printed when the kernel has them.
+ */
+async function mainGaps() {
+  const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-gaps-'));
+  const { mockUrl, token, configFile } = await mockAndGatewayConfig(dir);
+  const watch = ['--import', './bench/loop-gap-watch.mjs'];
+  const servers = [];
+  const watched = (name, args, path) => {
+    const file = join(dir, `gaps-${servers.length}.json`);
+    servers.push({ name, file, url: path, child: start([...watch, ...args], { LOOP_GAPS_FILE: file }) });
+  };
+  const [barePort, gwPort] = [await freePort(), await freePort()];
+  watched('floor: bare Node proxy', ['bench/bare-proxy.mjs', String(barePort), mockUrl], `http://127.0.0.1:${barePort}/v1/messages`);
+  watched('gateway (dist/)', ['packages/gateway/dist/bin.js', 'serve', '--config', configFile, '--port', String(gwPort)], `http://127.0.0.1:${gwPort}/v1/messages`);
+  await Promise.all([waitUp(mockUrl), ...servers.map((s) => waitUp(s.url))]);
+  const base = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
+  const rows = [];
+  for (const server of servers) {
+    const headers = { ...base, 'x-api-key': token };
+    await latencyAtRate(server.url, headers, smallBody, RATE, 3); // warm-up, JIT included
+    const from = monoMs();
+    const lat = await latencyAtRate(server.url, headers, smallBody, RATE, SECONDS);
+    const to = monoMs();
+    server.child.kill('SIGUSR2');
+    let gaps;
+    for (let i = 0; i < 50 && !gaps; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        gaps = JSON.parse(readFileSync(server.file, 'utf8')).filter(([at]) => at >= from && at <= to);
+      } catch {}
+    }
+    if (!gaps) throw new Error(`${server.name} wrote no gaps to ${server.file}`);
+    // Gaps less than 50 ms apart are one stall; the interval that recurs is the most common spacing
+    // between the starts of consecutive stalls, in 10 ms bins.
+    const stalls = gaps.filter((g, i) => i === 0 || g[0] - (gaps[i - 1][0] + gaps[i - 1][1]) > 50);
+    const spacing = new Map();
+    for (let i = 1; i < stalls.length; i++) {
+      const bin = Math.round((stalls[i][0] - stalls[i - 1][0]) / 10) * 10;
+      spacing.set(bin, (spacing.get(bin) ?? 0) + 1);
+    }
+    const [period, periodCount] = [...spacing].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
+    rows.push({ name: server.name, lat, gaps, stalls: stalls.length, period, periodCount, seconds: (to - from) / 1000 });
+    process.stderr.write(`${server.name}: ${gaps.length} gaps over 4 ms (${stalls.length} stalls) in ${((to - from) / 1000).toFixed(1)} s, most common spacing ${period} ms (${periodCount}×)\n`);
+  }
+  const damonDir = '/sys/kernel/mm/damon/admin/kdamonds/0';
+  let damon = 'no DAMON monitor found';
+  try {
+    const state = readFileSync(`${damonDir}/state`, 'utf8').trim();
+    const sampleUs = readFileSync(`${damonDir}/contexts/0/monitoring_attrs/intervals/sample_us`, 'utf8').trim();
+    damon = `DAMON monitor ${state}, sample_us ${sampleUs}`;
+  } catch {}
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${new Date().toISOString()}; ${damon}. Open loop at ${RATE} req/s (JSON) for ${SECONDS} s per server, after 3 s of warm-up; gaps: the event loop held up for more than 4 ms; a stall: gaps less than 50 ms apart.`,
+    '',
+    '| server | p50 ms | p99 ms | gaps / s | stalls / s | longest gap ms | all gaps ms | most common spacing of stalls ms (times) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.lat.p50.toFixed(3)} | ${r.lat.p99.toFixed(3)} | ${(r.gaps.length / r.seconds).toFixed(1)} | ${(r.stalls / r.seconds).toFixed(1)} | ${Math.max(0, ...r.gaps.map((g) => g[1])).toFixed(1)} | ${r.gaps.reduce((sum, g) => sum + g[1], 0).toFixed(0)} | ${r.period} (${r.periodCount}) |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
@@ -608,6 +687,7 @@ try {
   else if (process.argv.includes('--streams')) await mainStreams();
   else if (process.argv.includes('--gc')) await mainGc();
   else if (process.argv.includes('--jwt')) await mainJwt();
+  else if (process.argv.includes('--gaps')) await mainGaps();
   else await main();
 } finally {
   for (const c of children) c.kill('SIGTERM');
