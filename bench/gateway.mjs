@@ -9,8 +9,8 @@
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
 //   node bench/gateway.mjs --gc [--rounds 3] [--modes json,sse] [--dists dist,dist-old]   (young-generation GC of the built gateway under load, beside the bare proxy;
-//                                                                                 an entry may add Node flags after a colon: 'dist:--max-semi-space-size=32';
-//                                                                                 --dists: copies of packages/gateway/dist to compare, alternating within each round)
+//                                                                                 --dists: copies of packages/gateway/dist to compare, alternating within each round;
+//                                                                                 an entry may add Node flags after a colon: 'dist:--max-semi-space-size=32')
 //   node bench/gateway.mjs --gaps [--seconds 20]                                 (event-loop gaps of the built gateway and of the bare proxy under load, and how often
 //                                                                                 they recur: tells the machine's periodic stalls from the gateway's own)
 //
@@ -288,7 +288,7 @@ async function mainJournal() {
     const port = await freePort();
     const config = join(dir, `gateway-${mode}.yaml`);
     const journal = mode === 'off' ? 'journal: off' : `journal: ${sub}/journal, journalSync: ${mode}`;
-    const text = (await import('node:fs')).readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ${sub}/data, ${journal},`);
+    const text = readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/store: \{ path: \.\/data,/, `store: { path: ${sub}/data, ${journal},`);
     writeFileSync(config, text);
     start(['--conditions=source', '--import', 'tsx', 'packages/gateway/src/bin.ts', 'serve', '--config', config, '--port', String(port)]);
     gateways.push({ name: mode === 'off' ? 'gateway, journal off' : `gateway, journalSync: ${mode}`, url: `http://127.0.0.1:${port}` });
@@ -555,8 +555,10 @@ async function mainGc() {
  * every stretch of more than 4 ms in which its event loop could not run. Served at RATE for SECONDS,
  * one server after the other. A gap that recurs at a fixed interval in the bare proxy as well as in
  * the gateway is the machine's (on this one, the kernel's DAMON memory monitor, whose pass over
- * memory every `sample_us` takes one of the two CPUs for 5 to 10 ms); gaps only the gateway has are
- * its own. The DAMON settings are printed when the kernel has them.
+ * memory every `sample_us` takes one of the two CPUs for 5 to 10 ms). Gaps the gateway has beyond
+ * the proxy's are its own, or its greater exposure to a stolen vCPU (a busier thread is caught more
+ * often); docs/benchmarks.md shows how perf tells the two apart. DAMON's settings are printed when
+ * the kernel has them.
  */
 async function mainGaps() {
   const dir = mkdtempSync(join(tmpdir(), 'ckg-bench-gaps-'));
