@@ -4,7 +4,7 @@
 //   taskset -c 0 node --conditions=source --import tsx bench/gateway.mjs --jwt   (JWT verification on one core)
 //   node --conditions=source --import tsx bench/gateway.mjs --formats            (added latency per inbound format)
 //   node --conditions=source --import tsx bench/gateway.mjs --journal            (the record journal's cost on added latency, beside a bare Node proxy; --no-floor without it; --rounds N;
-//                                                                                 --slices N: each target in N turns of SECONDS / N, alternating)
+//                                                                                 --slices N: each target in N turns of SECONDS / N, alternating; --warmup S per target, default 2)
 //   ... [--modes json,sse,big] [--targets 'claude-key-gateway'] [--journals off,fsync]   (a subset; big: the 85 KB body)
 //   node bench/gateway.mjs --rss                                                 (idle and loaded RSS per store, built dist/)
 //   node bench/gateway.mjs --streams 1000                                        (concurrent streams against maxInFlight, and small requests meanwhile; built dist/)
@@ -312,7 +312,9 @@ async function mainJournal() {
     // instead of on whichever one was being measured at the time. Warm-ups: all first in slices,
     // else each right before its target's run (as before slices existed).
     const slices = arg('slices', 1);
-    const warmUp = (t) => latencyAtRate(t.url, t.headers, mode.body, RATE, 2);
+    // --warmup S (default 2): the gateway has far more code for V8 to compile than the bare proxy;
+    // its optimizing compiles go on for about 10 s at 500 req/s (--trace-opt), into a short warm-up.
+    const warmUp = (t) => latencyAtRate(t.url, t.headers, mode.body, RATE, arg('warmup', 2));
     if (slices > 1) for (const t of targets) await warmUp(t);
     const merged = new Map(targets.map((t) => [t, { samples: [], errors: 0 }]));
     const pools = new Map();
