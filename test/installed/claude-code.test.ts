@@ -46,7 +46,15 @@ describe(`Claude Code ${CLAUDE_VERSION} with the installed claude-key against th
     const r = await claudeP(home, 'Say hello', { PATH: pathFor(node), ANTHROPIC_BASE_URL: url });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.trim().length > 0);
-    const requests = gatewayOut.split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l) as { user: string; team: string; status: number });
-    assert.ok(requests.some((l) => l.user === 'alice' && l.team === 'platform' && l.status === 200), gatewayOut);
+    // The gateway writes info lines in batches, up to 100 ms after the request: claude can exit
+    // before its request's line is out, so wait for it (up to 10 s) rather than read once.
+    const served = () =>
+      gatewayOut
+        .split('\n')
+        .filter((l) => l.includes('"msg":"request"'))
+        .map((l) => JSON.parse(l) as { user: string; team: string; status: number })
+        .some((l) => l.user === 'alice' && l.team === 'platform' && l.status === 200);
+    for (let i = 0; i < 100 && !served(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(served(), gatewayOut);
   });
 });
