@@ -567,9 +567,9 @@ async function mainGaps() {
   const { mockUrl, token, configFile } = await mockAndGatewayConfig(dir);
   const watch = ['--import', './bench/loop-gap-watch.mjs'];
   const servers = [];
-  const watched = (name, args, path) => {
+  const watched = (name, args, url) => {
     const file = join(dir, `gaps-${servers.length}.json`);
-    servers.push({ name, file, url: path, child: start([...watch, ...args], { LOOP_GAPS_FILE: file }) });
+    servers.push({ name, file, url, child: start([...watch, ...args], { LOOP_GAPS_FILE: file }) });
   };
   const [barePort, gwPort] = [await freePort(), await freePort()];
   watched('floor: bare Node proxy', ['bench/bare-proxy.mjs', String(barePort), mockUrl], `http://127.0.0.1:${barePort}/v1/messages`);

@@ -294,7 +294,8 @@ export class Budgets {
   /**
    * Raises the ledger to the spend the store has recorded this month: at start-up (the in-memory
    * ledger starts empty), and with Redis on every connection (a Redis that came back empty has
-   * forgotten it; one that kept it, with reservations of answers in flight on top, is left as it is). `recorded` must flush the records queued so far before it reads them: the spend
+   * forgotten it; one that kept it, with reservations of answers in flight on top, is left as it
+   * is). `recorded` must flush the records queued so far before it reads them: the spend
    * counted in process until now belongs to answers whose records are queued already, so the store
    * has it too, and it is not pushed a second time (this also drops a settle's difference whose
    * reservation an emptied Redis no longer holds). Runs in the place of a sync, never beside one.
